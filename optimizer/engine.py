@@ -1,0 +1,158 @@
+"""Orchestration: scenario → roster → overlap → model → solve → verified result.
+
+``prepare`` reads the data once; ``solve`` runs one strategy; ``compare`` runs several on the
+same data. Nothing here prints: callers decide how to report.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .diagnose import explain_infeasible, include_clashes
+from .errors import VerificationError
+from .kpis import by_group, portfolio_kpis
+from .model import build_model, select_candidates
+from .overlap import OverlapGraph, build_overlap
+from .references import check_references
+from .result import PICK_COLUMNS, Result
+from .roster import Roster, load_roster
+from .scenario import Goal, Scenario
+from .solver import Status, run
+from .verify import check_selection
+
+log = logging.getLogger(__name__)
+
+BUILT_IN_STRATEGIES: dict[str, dict[str, Any]] = {
+    "micro-only": {"tiers": ["nano", "micro"]},
+    "macro-only": {"tiers": ["macro", "mega"]},
+    "hybrid": {},
+}
+
+
+@dataclass
+class Prepared:
+    """A scenario with its validated roster and overlap graph, ready to solve many times."""
+
+    scenario: Scenario
+    roster: Roster
+    overlap: OverlapGraph
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Load and validate the roster and overlap data of ``scenario`` (raises InputError)."""
+    roster = load_roster(scenario)
+    check_references(scenario, roster)
+    overlap = build_overlap(scenario, roster)
+    return Prepared(scenario, roster, overlap)
+
+
+def with_solver_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
+    """A copy whose solver settings take the non-None ``overrides`` (name, time_limit, gap…)."""
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if not updates:
+        return scenario
+    settings = scenario.solver.model_copy(update=updates)
+    copy = scenario.model_copy(update={"solver": settings})
+    copy._source, copy._base_dir = scenario.source, scenario.base_dir
+    return copy
+
+
+def effective_scenario(scenario: Scenario, strategy: str | None) -> Scenario:
+    """The base scenario merged with one strategy (file-defined, else built-in)."""
+    if strategy is None:
+        return scenario
+    if strategy not in scenario.strategies and strategy in BUILT_IN_STRATEGIES:
+        return scenario.with_overrides(BUILT_IN_STRATEGIES[strategy])
+    return scenario.with_strategy(strategy)
+
+
+def solve(
+    scenario: Scenario, strategy: str | None = None, *, prepared: Prepared | None = None
+) -> Result:
+    """Solve one strategy (or the base scenario) into a verified :class:`Result`."""
+    prepared = prepared or prepare(scenario)
+    effective = effective_scenario(scenario, strategy)
+    return solve_effective(effective, prepared.roster, prepared.overlap, strategy)
+
+
+def solve_effective(
+    scenario: Scenario, roster: Roster, overlap: OverlapGraph, strategy: str | None = None
+) -> Result:
+    """Solve an already merged scenario on loaded data."""
+    result = Result(
+        scenario=scenario.name,
+        strategy=strategy,
+        status=Status.NO_SOLUTION,
+        goal=str(scenario.goal),
+        solver=scenario.solver.name.lower(),
+        overlap_source=overlap.method,
+        currency=scenario.currency,
+    )
+    candidates = select_candidates(scenario, roster)
+    clashes = include_clashes(scenario, roster, candidates)
+    if clashes:
+        result.status = Status.INFEASIBLE
+        result.diagnosis = clashes
+        return result
+
+    started = time.perf_counter()
+    built = build_model(scenario, roster, overlap)
+    result.build_seconds = time.perf_counter() - started
+    result.model_size = {
+        "candidates": len(candidates.positions),
+        "variables": built.problem.numVariables(),
+        "constraints": built.problem.numConstraints(),
+        "conflict_rows": built.conflict_rows,
+        "clique_rows": built.clique_rows,
+    }
+    outcome = run(built.problem, scenario.solver)
+    result.solve_seconds = outcome.seconds
+    result.status = outcome.status
+    if outcome.status is Status.INFEASIBLE:
+        result.diagnosis = explain_infeasible(scenario, roster, candidates)
+        return result
+    if outcome.status is Status.NO_SOLUTION:
+        result.bound = outcome.bound
+        return result
+
+    values = np.array([var.varValue or 0.0 for var in built.x], dtype=float)
+    picked = [int(p) for p in candidates.positions[values > 0.5]]
+    violations = check_selection(scenario, roster, overlap, picked, outcome.objective)
+    if violations:
+        raise VerificationError(violations)
+
+    kpis = portfolio_kpis(scenario, roster, overlap, picked)
+    objective = kpis["spend"] if scenario.goal is Goal.MINIMIZE_COST else kpis["value"]
+    result.objective = objective
+    result.bound = outcome.bound
+    if outcome.bound is not None:
+        result.gap = abs(outcome.bound - objective) / max(abs(objective), 1e-9)
+        if result.gap < 1e-12:
+            result.gap = 0.0
+    result.selected = [roster.ids[p] for p in picked]
+    result.kpis = {k: (round(v, 6) if v is not None else None) for k, v in kpis.items()}
+    result.kpis["count"] = len(picked)
+    result.by_tier = by_group(roster, picked, "tier")
+    result.by_platform = by_group(roster, picked, "platform")
+    columns = [c for c in PICK_COLUMNS if c in roster.frame.columns]
+    result.picks = roster.frame.iloc[picked][columns].reset_index(drop=True)
+    return result
+
+
+def strategy_names(scenario: Scenario) -> list[str]:
+    """The file's strategies, or the three built-in ones when it defines none."""
+    return scenario.strategy_names() or list(BUILT_IN_STRATEGIES)
+
+
+def compare(
+    scenario: Scenario, strategies: list[str] | None = None, *, prepared: Prepared | None = None
+) -> list[Result]:
+    """Solve several strategies on the same data (default: all of them)."""
+    prepared = prepared or prepare(scenario)
+    names = strategies or strategy_names(scenario)
+    return [solve(scenario, name, prepared=prepared) for name in names]

@@ -1,0 +1,67 @@
+"""Portfolio KPIs computed straight from the roster and overlap data, never from solver values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .funnel import KPI_COLUMNS
+from .overlap import OverlapGraph
+from .roster import Roster
+from .scenario import Scenario
+
+
+def pairwise_waste(overlap: OverlapGraph, picked: Sequence[int]) -> float:
+    """People counted twice by the picked pairs: Σ shared_reach over picked overlapping pairs."""
+    chosen = set(picked)
+    graph = overlap.graph
+    waste = 0.0
+    for i in chosen:
+        for j, data in graph[i].items():
+            if j in chosen and i < j:
+                waste += data["shared_reach"]
+    return waste
+
+
+def portfolio_kpis(
+    scenario: Scenario, roster: Roster, overlap: OverlapGraph, picked: Sequence[int]
+) -> dict[str, float]:
+    """Spend, count, de-duplicated reach, engagement, conversions, value and unit costs.
+
+    Units: spend and value in budget currency; reach in people; ``cpm`` = spend per 1,000
+    de-duplicated people reached; ``overlap_waste`` = people paid for twice.
+    """
+    index = np.asarray(list(picked), dtype=int)
+    spend = float(roster.column("cost").astype(float)[index].sum())
+    gross_reach = float(roster.column(KPI_COLUMNS["reach"]).astype(float)[index].sum())
+    waste = pairwise_waste(overlap, index.tolist())
+    engagement = float(roster.column(KPI_COLUMNS["engagement"]).astype(float)[index].sum())
+    conversions = float(roster.column(KPI_COLUMNS["conversions"]).astype(float)[index].sum())
+    reach = gross_reach - waste
+    weights = scenario.objective.weights()
+    value = weights["reach"] * reach + weights["engagement"] * engagement
+    value += weights["conversions"] * conversions
+    return {
+        "spend": spend,
+        "count": float(len(index)),
+        "reach": reach,
+        "gross_reach": gross_reach,
+        "overlap_waste": waste,
+        "engagement": engagement,
+        "conversions": conversions,
+        "value": value,
+        "roi": (value - spend) / spend if spend > 0 else 0.0,
+        "cost_per_engagement": spend / engagement if engagement > 0 else None,  # type: ignore[dict-item]
+        "cost_per_conversion": spend / conversions if conversions > 0 else None,  # type: ignore[dict-item]
+        "cpm": 1000.0 * spend / reach if reach > 0 else None,  # type: ignore[dict-item]
+    }
+
+
+def by_group(roster: Roster, picked: Sequence[int], column: str) -> dict[str, dict[str, float]]:
+    """Count and spend of the picked influencers per value of a categorical column."""
+    frame = roster.frame.iloc[list(picked)]
+    out: dict[str, dict[str, float]] = {}
+    for value, group in frame.groupby(column, sort=True):
+        out[str(value)] = {"count": len(group), "spend": float(group["cost"].sum())}
+    return out

@@ -1,0 +1,295 @@
+"""Build the mixed-integer program (PuLP): one function per constraint family, every row named.
+
+Variables: ``x_i`` ∈ {0, 1} hire candidate i; ``y_ij`` ∈ [0, 1] both i and j hired (only for
+overlapping, non-conflicting pairs, when reach counts). See docs/model.md for the math.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+from .funnel import KPI_COLUMNS
+from .overlap import OverlapGraph, clique_cover
+from .roster import Roster
+from .scenario import Goal, GroupRule, Scenario
+
+
+@dataclass
+class Candidates:
+    """Influencers that pass the filters, and why the others were left out."""
+
+    positions: np.ndarray  # roster positions of the candidates, ascending
+    excluded_by: dict[int, str] = field(default_factory=dict)  # roster position → rule
+
+
+@dataclass
+class BuiltModel:
+    """A PuLP problem with handles on its variables."""
+
+    problem: pulp.LpProblem
+    candidates: Candidates
+    x: list[pulp.LpVariable]  # one per candidate, aligned with candidates.positions
+    pair_vars: list[tuple[int, int, float, pulp.LpVariable]]  # (i, j, shared_reach, y_ij)
+    goal: Goal
+    conflict_rows: int = 0
+    clique_rows: int = 0
+
+
+def safe_name(text: str) -> str:
+    """A constraint-name-safe version of an id or group name."""
+    return re.sub(r"[^0-9A-Za-z_.-]+", "_", str(text))
+
+
+def group_values(roster: Roster, column: str) -> np.ndarray:
+    """A categorical column as lower-case text, for matching mix groups."""
+    return np.array([str(v).strip().lower() for v in roster.frame[column].tolist()], dtype=object)
+
+
+def select_candidates(scenario: Scenario, roster: Roster) -> Candidates:
+    """Apply filters: exclude list, minimum authenticity, allowed tiers and platforms."""
+    rules = scenario.constraints
+    frame = roster.frame
+    excluded_by: dict[int, str] = {}
+
+    def drop(mask: np.ndarray, rule: str) -> None:
+        for position in np.flatnonzero(mask):
+            excluded_by.setdefault(int(position), rule)
+
+    excluded = set(rules.exclude)
+    drop(np.array([i in excluded for i in roster.ids], dtype=bool), "exclude")
+    if rules.min_authenticity is not None:
+        drop(
+            frame["authenticity"].to_numpy() < rules.min_authenticity,
+            f"min_authenticity {rules.min_authenticity:g}",
+        )
+    if rules.tiers is not None:
+        allowed = {t.lower() for t in rules.tiers}
+        drop(~np.isin(group_values(roster, "tier"), list(allowed)), f"tiers {rules.tiers}")
+    if rules.platforms is not None:
+        allowed = {p.lower() for p in rules.platforms}
+        drop(
+            ~np.isin(group_values(roster, "platform"), list(allowed)),
+            f"platforms {rules.platforms}",
+        )
+    keep = np.array([p not in excluded_by for p in range(len(roster))], dtype=bool)
+    return Candidates(np.flatnonzero(keep), excluded_by)
+
+
+def _affine(pairs: list[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
+    return pulp.lpSum_vars_coefs(pairs) if pairs else pulp.LpAffineExpression.empty()
+
+
+def _add(
+    problem: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: str, rhs: float, name: str
+) -> None:
+    """Add ``expr (<=|>=|==) rhs`` as a named row."""
+    if sense == "<=":
+        row = expr <= rhs
+    elif sense == ">=":
+        row = expr >= rhs
+    else:
+        row = expr == rhs
+    problem.addConstraint(row, name)
+
+
+def build_model(scenario: Scenario, roster: Roster, overlap: OverlapGraph) -> BuiltModel:
+    """The full MIP of one (effective) scenario."""
+    candidates = select_candidates(scenario, roster)
+    sense = pulp.const.LpMaximize if scenario.goal is Goal.MAXIMIZE_VALUE else pulp.const.LpMinimize
+    problem = pulp.LpProblem(safe_name(scenario.name) or "inflopt", sense)
+    positions = candidates.positions
+    x = problem.add_variable_matrix("x", [int(p) for p in positions], cat="Binary")
+    built = BuiltModel(problem, candidates, x, [], scenario.goal)
+    slot = {int(p): k for k, p in enumerate(positions)}
+
+    needs_reach = (
+        scenario.objective.reach > 0 and scenario.goal is Goal.MAXIMIZE_VALUE
+    ) or scenario.constraints.targets.reach is not None
+    conflicts = set(overlap.conflicts(scenario.constraints.max_pair_overlap))
+    if needs_reach:
+        add_pair_variables(built, overlap, slot, conflicts)
+
+    set_objective(built, scenario, roster, slot)
+    add_budget(built, scenario, roster)
+    add_count_limits(built, scenario)
+    add_mix_rules(built, scenario, roster)
+    add_conflicts(built, conflicts, slot, roster)
+    add_includes(built, scenario, roster, slot)
+    add_resource_limits(built, scenario, roster)
+    add_targets(built, scenario, roster)
+    return built
+
+
+def add_pair_variables(
+    built: BuiltModel, overlap: OverlapGraph, slot: dict[int, int], conflicts: set[tuple[int, int]]
+) -> None:
+    """``y_ij ≥ x_i + x_j − 1`` for every overlapping candidate pair that may both be hired."""
+    pairs = [
+        (i, j, shared)
+        for i, j, _share, shared in overlap.pairs()
+        if i in slot and j in slot and (i, j) not in conflicts and shared > 0
+    ]
+    if not pairs:
+        return
+    y = built.problem.add_variable_matrix("y", range(len(pairs)), lowBound=0, upBound=1)
+    for k, (i, j, shared) in enumerate(pairs):
+        expr = _affine([(y[k], 1.0), (built.x[slot[i]], -1.0), (built.x[slot[j]], -1.0)])
+        _add(built.problem, expr, ">=", -1.0, f"reach_dedup_{i}_{j}")
+        built.pair_vars.append((i, j, shared, y[k]))
+
+
+def kpi_expression(built: BuiltModel, roster: Roster, kpi: str) -> pulp.LpAffineExpression:
+    """Expected KPI of the portfolio as a linear expression (reach de-duplicated pairwise)."""
+    values = roster.column(KPI_COLUMNS[kpi]).astype(float)
+    terms = [
+        (var, float(values[p])) for var, p in zip(built.x, built.candidates.positions, strict=True)
+    ]
+    if kpi == "reach":
+        terms += [(y, -shared) for _i, _j, shared, y in built.pair_vars]
+    return _affine(terms)
+
+
+def spend_expression(built: BuiltModel, roster: Roster) -> pulp.LpAffineExpression:
+    """Total cost of the hired candidates (currency)."""
+    cost = roster.column("cost").astype(float)
+    return _affine(
+        [(var, float(cost[p])) for var, p in zip(built.x, built.candidates.positions, strict=True)]
+    )
+
+
+def set_objective(
+    built: BuiltModel, scenario: Scenario, roster: Roster, slot: dict[int, int]
+) -> None:
+    """Maximize Σ_k weight_k · KPI_k, or minimize spend when the goal is minimize_cost."""
+    if scenario.goal is Goal.MINIMIZE_COST:
+        built.problem.setObjective(spend_expression(built, roster))
+        return
+    weights = scenario.objective.weights()
+    value = np.zeros(len(built.x))
+    for kpi, weight in weights.items():
+        if weight > 0:
+            value += (
+                weight * roster.column(KPI_COLUMNS[kpi]).astype(float)[built.candidates.positions]
+            )
+    terms = list(zip(built.x, value.tolist(), strict=True))
+    if weights["reach"] > 0:
+        terms += [(y, -weights["reach"] * shared) for _i, _j, shared, y in built.pair_vars]
+    built.problem.setObjective(_affine(terms))
+
+
+def add_budget(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
+    """``budget``: spend ≤ B; ``min_spend``: spend ≥ m."""
+    if scenario.budget is not None:
+        _add(built.problem, spend_expression(built, roster), "<=", float(scenario.budget), "budget")
+    if scenario.constraints.min_spend is not None:
+        _add(
+            built.problem,
+            spend_expression(built, roster),
+            ">=",
+            float(scenario.constraints.min_spend),
+            "min_spend",
+        )
+
+
+def add_count_limits(built: BuiltModel, scenario: Scenario) -> None:
+    """``min_influencers`` ≤ number hired ≤ ``max_influencers``."""
+    count = _affine([(var, 1.0) for var in built.x])
+    rules = scenario.constraints
+    if rules.min_influencers is not None:
+        _add(built.problem, count, ">=", rules.min_influencers, "min_influencers")
+    if rules.max_influencers is not None:
+        _add(built.problem, count, "<=", rules.max_influencers, "max_influencers")
+
+
+def add_mix_rules(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
+    """Per group of a categorical column: count limits, and spend-share limits (linearised).
+
+    ``min_share s``: Σ_{i∈g} c_i x_i ≥ s · Σ_i c_i x_i  ⇔  Σ_i (𝟙[i∈g] − s) c_i x_i ≥ 0.
+    """
+    positions = built.candidates.positions
+    cost = roster.column("cost").astype(float)[positions]
+    for column, groups in scenario.constraints.mix.items():
+        values = group_values(roster, column)[positions]
+        for group, rule in groups.items():
+            _add_group_rule(built, column, group, rule, values == group.lower(), cost)
+
+
+def _add_group_rule(
+    built: BuiltModel,
+    column: str,
+    group: str,
+    rule: GroupRule,
+    member: np.ndarray,
+    cost: np.ndarray,
+) -> None:
+    prefix = f"mix_{safe_name(column)}_{safe_name(group)}"
+    in_group = _affine([(built.x[k], 1.0) for k in np.flatnonzero(member)])
+    if rule.min_count is not None:
+        _add(built.problem, in_group, ">=", rule.min_count, f"{prefix}_min_count")
+    if rule.max_count is not None:
+        _add(built.problem, in_group, "<=", rule.max_count, f"{prefix}_max_count")
+    for bound, sense, label in (
+        (rule.min_share, ">=", "min_share"),
+        (rule.max_share, "<=", "max_share"),
+    ):
+        if bound is None:
+            continue
+        coefs = (member.astype(float) - bound) * cost
+        expr = _affine([(var, float(c)) for var, c in zip(built.x, coefs, strict=True) if c != 0])
+        _add(built.problem, expr, sense, 0.0, f"{prefix}_{label}")
+
+
+def add_conflicts(
+    built: BuiltModel, conflicts: set[tuple[int, int]], slot: dict[int, int], roster: Roster
+) -> None:
+    """At most one of each conflicting pair, strengthened into clique rows Σ_K x_i ≤ 1."""
+    edges = [(i, j) for i, j in conflicts if i in slot and j in slot]
+    ids = roster.ids
+    for clique in clique_cover(edges):
+        expr = _affine([(built.x[slot[i]], 1.0) for i in clique])
+        if len(clique) == 2:
+            name = f"overlap_conflict_{safe_name(ids[clique[0]])}_{safe_name(ids[clique[1]])}"
+            built.conflict_rows += 1
+        else:
+            name = f"overlap_clique_{built.clique_rows}_{len(clique)}_members"
+            built.clique_rows += 1
+        _add(built.problem, expr, "<=", 1.0, name)
+
+
+def add_includes(
+    built: BuiltModel, scenario: Scenario, roster: Roster, slot: dict[int, int]
+) -> None:
+    """Influencers on the include list must be hired (they passed the filters; see engine)."""
+    for ident in scenario.constraints.include:
+        position = roster.index_of[ident]
+        if position in slot:
+            _add(
+                built.problem,
+                _affine([(built.x[slot[position]], 1.0)]),
+                ">=",
+                1.0,
+                f"include_{safe_name(ident)}",
+            )
+
+
+def add_resource_limits(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
+    """Σ column_i x_i within [min, max] for every resource column named in the scenario."""
+    positions = built.candidates.positions
+    for column, limit in scenario.constraints.resources.items():
+        values = roster.column(column).astype(float)[positions]
+        values = np.nan_to_num(values, nan=0.0)
+        expr = _affine([(var, float(v)) for var, v in zip(built.x, values, strict=True) if v != 0])
+        if limit.max is not None:
+            _add(built.problem, expr, "<=", float(limit.max), f"resource_{safe_name(column)}_max")
+        if limit.min is not None:
+            _add(built.problem, expr, ">=", float(limit.min), f"resource_{safe_name(column)}_min")
+
+
+def add_targets(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
+    """``target_<kpi>``: expected KPI ≥ target (reach de-duplicated)."""
+    for kpi, target in scenario.constraints.targets.as_dict().items():
+        _add(built.problem, kpi_expression(built, roster, kpi), ">=", target, f"target_{kpi}")

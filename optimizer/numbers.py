@@ -1,0 +1,78 @@
+"""Read numbers the way social-media exports write them: ``12.5k``, ``1.2M``, ``3.1%``, ``$450``."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
+_NUMBER = re.compile(
+    r"""^\s*
+    (?P<sign>[-+])?\s*
+    (?P<currency>[$€£¥])?\s*
+    (?P<digits>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)
+    \s*(?P<suffix>k|m|bn|b)?
+    \s*(?P<percent>%)?\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_MISSING_TEXT = {"", "nan", "n/a", "na", "none", "null", "-", "—"}
+
+
+class NumberFormatError(ValueError):
+    """Raised for text that is not a number in any accepted export format."""
+
+
+def parse_number(value: object) -> float:
+    """One cell as a float: ``'12.5k'`` → 12500, ``'3.1%'`` → 0.031, ``'$1,200'`` → 1200.
+
+    Missing cells (empty, ``nan``, ``N/A``) become NaN; anything else unreadable raises
+    :class:`NumberFormatError`. Percent signs divide by 100, so rates come out as fractions.
+    """
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        raise NumberFormatError(f"{value!r} is not a number")
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    text = str(value).strip()
+    if text.lower() in _MISSING_TEXT:
+        return math.nan
+    match = _NUMBER.match(text)
+    if match is None:
+        raise NumberFormatError(f"{text!r} is not a number")
+    number = float(match["digits"].replace(",", ""))
+    number *= _SUFFIX[(match["suffix"] or "").lower()]
+    if match["percent"]:
+        number /= 100.0
+    if match["sign"] == "-":
+        number = -number
+    return number
+
+
+def parse_column(values: pd.Series) -> tuple[pd.Series, dict[int, str]]:
+    """Parse a whole column; returns the floats and ``{position: bad text}`` for unreadable cells.
+
+    Numeric columns pass straight through; text columns are parsed cell by cell.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(float), {}
+    parsed = np.empty(len(values), dtype=float)
+    bad: dict[int, str] = {}
+    for position, cell in enumerate(values.tolist()):
+        try:
+            parsed[position] = parse_number(cell)
+        except NumberFormatError:
+            parsed[position] = math.nan
+            bad[position] = str(cell)
+    return pd.Series(parsed, index=values.index, name=values.name), bad
+
+
+def parse_amount(value: object) -> float:
+    """A scalar setting such as a budget written as ``50k`` or ``$50,000``; NaN is an error."""
+    number = parse_number(value)
+    if math.isnan(number):
+        raise NumberFormatError(f"{value!r} is not a number")
+    return number

@@ -1,0 +1,86 @@
+"""Write results to CSV / JSON / XLSX files, atomically, never over a file unless asked."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .result import Result
+
+FORMATS: dict[str, str] = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], force: bool = False) -> None:
+    """Run ``write(tmp)`` into a temporary file beside ``path``, then rename it into place.
+
+    Refuses to replace an existing file unless ``force``; a failed write leaves no trace.
+    """
+    if path.exists() and not force:
+        raise InputError.single(str(path), "", "file exists; pass --force to overwrite it")
+    if not path.parent.exists():
+        raise InputError.single(str(path), "", f"folder {path.parent} does not exist")
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def picks_table(result: Result) -> pd.DataFrame:
+    """The picked influencers of one result, one row each, with the strategy named."""
+    table = result.picks.copy()
+    table.insert(0, "strategy", result.strategy or "base")
+    return table
+
+
+def summary_table(results: Sequence[Result]) -> pd.DataFrame:
+    """One row per result: status, objective, gap and every KPI."""
+    rows = []
+    for result in results:
+        row = {
+            "scenario": result.scenario,
+            "strategy": result.strategy or "base",
+            "status": str(result.status),
+            "objective": result.objective,
+            "bound": result.bound,
+            "gap": result.gap,
+        }
+        row.update(result.kpis)
+        row["solve_seconds"] = round(result.solve_seconds, 4)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_results(results: Sequence[Result], path: Path, force: bool = False) -> None:
+    """Write results by file extension: .json (contract), .csv (picks), .xlsx (summary + picks)."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise InputError.single(str(path), "", "output must end in .csv, .json or .xlsx")
+    if kind == "json":
+        payload = [r.to_dict() for r in results]
+        document = payload[0] if len(payload) == 1 else payload
+        atomic_write(path, lambda tmp: tmp.write_text(json.dumps(document, indent=2) + "\n"), force)
+    elif kind == "csv":
+        frames = [picks_table(r) for r in results if r.solved]
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        atomic_write(path, lambda tmp: table.to_csv(tmp, index=False), force)
+    else:
+
+        def write_xlsx(tmp: Path) -> None:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                summary_table(results).to_excel(writer, sheet_name="summary", index=False)
+                for result in results:
+                    name = (result.strategy or "portfolio")[:31]
+                    picks_table(result).to_excel(writer, sheet_name=name, index=False)
+
+        atomic_write(path, write_xlsx, force)

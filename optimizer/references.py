@@ -1,0 +1,89 @@
+"""Cross-checks between a scenario and its roster: ids, groups and columns the scenario names."""
+
+from __future__ import annotations
+
+import difflib
+
+import pandas as pd
+
+from .errors import InputError, Problem
+from .roster import Roster
+from .scenario import Constraints, Scenario
+
+
+def _hint(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _rule_sets(scenario: Scenario) -> list[tuple[str, Constraints]]:
+    sets: list[tuple[str, Constraints]] = [("constraints", scenario.constraints)]
+    sets += [(f"strategies.{name}", rules) for name, rules in scenario.strategies.items()]
+    return sets
+
+
+def check_references(scenario: Scenario, roster: Roster) -> None:
+    """Raise InputError listing every id, tier, group or column named but missing from the data."""
+    problems: list[Problem] = []
+    ids = roster.ids
+    known_ids = set(ids)
+    tier_names = list(scenario.tiers)
+    frame = roster.frame
+    for prefix, rules in _rule_sets(scenario):
+        for key in ("include", "exclude"):
+            for ident in getattr(rules, key) or []:
+                if ident not in known_ids:
+                    problems.append(
+                        Problem(
+                            scenario.source,
+                            f"{prefix}.{key}",
+                            f"id {ident!r} is not in the roster" + _hint(ident, ids),
+                        )
+                    )
+        for tier in rules.tiers or []:
+            if tier not in tier_names:
+                problems.append(
+                    Problem(
+                        scenario.source,
+                        f"{prefix}.tiers",
+                        f"unknown tier {tier!r}" + _hint(tier, tier_names),
+                    )
+                )
+        for column, groups in (rules.mix or {}).items():
+            if column not in frame.columns:
+                continue  # reported by the roster loader
+            if pd.api.types.is_float_dtype(frame[column]) and column not in ("tier",):
+                problems.append(
+                    Problem(
+                        scenario.source,
+                        f"{prefix}.mix.{column}",
+                        "is a numeric column; mix rules need a categorical one "
+                        "(use resources for sums of numbers)",
+                    )
+                )
+                continue
+            present = sorted({str(v).strip().lower() for v in frame[column].tolist()})
+            if column == "tier":
+                present = sorted(set(present) | {t.lower() for t in tier_names})
+            for group in groups:
+                if group.lower() not in present:
+                    problems.append(
+                        Problem(
+                            scenario.source,
+                            f"{prefix}.mix.{column}.{group}",
+                            f"no roster row has {column} = {group!r}"
+                            + _hint(group.lower(), present),
+                        )
+                    )
+        for column in rules.resources or {}:
+            if column in frame.columns and frame[column].isna().any():
+                rows = [str(p + 2) for p in frame.index[frame[column].isna()][:10]]
+                problems.append(
+                    Problem(
+                        roster.source,
+                        f"rows {', '.join(rows)}, column {column}",
+                        f"is missing, but {prefix}.resources.{column} sums it",
+                    )
+                )
+    if problems:
+        raise InputError(problems)

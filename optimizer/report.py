@@ -1,0 +1,120 @@
+"""Terminal reports (rich tables): the picked portfolio, its totals and spend by tier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .errors import Problem
+from .result import Result
+from .solver import Status
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _status_line(result: Result) -> str:
+    name = escape(result.strategy or "base scenario")
+    parts = [
+        f"[bold]{escape(result.scenario)}[/bold] · {name} · status [bold]{result.status}[/bold]"
+    ]
+    if result.objective is not None:
+        label = "spend" if result.goal == "minimize_cost" else "value"
+        parts.append(f"{label} {_num(result.objective, 2)} {result.currency}")
+    if result.gap is not None:
+        parts.append(f"gap {result.gap:.2e}")
+    parts.append(f"{result.solve_seconds:.2f}s ({result.solver})")
+    return " · ".join(parts)
+
+
+def render_result(result: Result, console: Console) -> None:
+    """Print one result: status line, picks table, totals and spend by tier."""
+    console.print(_status_line(result))
+    if result.diagnosis:
+        for reason in result.diagnosis:
+            console.print(f"  [red]✗[/red] {escape(reason)}")
+    if not result.solved:
+        if result.status is Status.NO_SOLUTION:
+            console.print("  no portfolio found before the time limit; raise --time-limit")
+        return
+    table = Table(title=f"Picked influencers ({len(result.selected)})", title_justify="left")
+    for column in ("id", "handle", "tier", "platform", "niche"):
+        table.add_column(column)
+    for column in ("followers", f"cost ({result.currency})", "reach", "engagement", "conversions"):
+        table.add_column(column, justify="right")
+    picks = result.picks.sort_values(["cost"], ascending=False)
+    for row in picks.itertuples(index=False):
+        table.add_row(
+            escape(str(row.id)),
+            escape(str(getattr(row, "handle", "") or "")),
+            escape(str(row.tier)),
+            escape(str(row.platform)),
+            escape(str(row.niche)),
+            _num(row.followers),
+            _num(row.cost),
+            _num(row.expected_reach),
+            _num(row.expected_engagement),
+            _num(row.expected_conversions, 1),
+        )
+    console.print(table)
+    console.print(totals_table(result))
+    console.print(tier_table(result))
+
+
+def totals_table(result: Result) -> Table:
+    """Portfolio totals: spend, de-duplicated reach, engagement, conversions, unit costs."""
+    kpis = result.kpis
+    table = Table(title="Totals", title_justify="left", show_header=False)
+    table.add_column("kpi")
+    table.add_column("value", justify="right")
+    rows = [
+        (f"spend ({result.currency})", _num(kpis.get("spend"), 2)),
+        ("influencers", _num(kpis.get("count"))),
+        ("reach (de-duplicated people)", _num(kpis.get("reach"))),
+        ("overlap waste (people paid twice)", _num(kpis.get("overlap_waste"))),
+        ("engagement", _num(kpis.get("engagement"))),
+        ("conversions", _num(kpis.get("conversions"), 1)),
+        (f"value ({result.currency})", _num(kpis.get("value"), 2)),
+        ("cost per engagement", _num(kpis.get("cost_per_engagement"), 3)),
+        ("cost per conversion", _num(kpis.get("cost_per_conversion"), 2)),
+        ("CPM (per 1,000 reached)", _num(kpis.get("cpm"), 2)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def tier_table(result: Result) -> Table:
+    """Count and spend by tier."""
+    table = Table(title="Spend by tier", title_justify="left")
+    table.add_column("tier")
+    table.add_column("count", justify="right")
+    table.add_column(f"spend ({result.currency})", justify="right")
+    table.add_column("share", justify="right")
+    total = float(result.kpis.get("spend") or 0.0)
+    for tier, data in result.by_tier.items():
+        share = data["spend"] / total if total else 0.0
+        table.add_row(escape(tier), _num(data["count"]), _num(data["spend"]), f"{share:.0%}")
+    return table
+
+
+def render_results(results: Sequence[Result], console: Console) -> None:
+    """Print several results one after another."""
+    for k, result in enumerate(results):
+        if k:
+            console.print()
+        render_result(result, console)
+
+
+def render_problems(problems: Sequence[Problem], console: Console) -> None:
+    """Print every input problem, one per line."""
+    count = len(problems)
+    console.print(f"[red]error:[/red] {count} problem{'s' if count != 1 else ''} found")
+    for problem in problems:
+        console.print(f"  {problem}", markup=False, highlight=False)

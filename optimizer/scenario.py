@@ -1,0 +1,420 @@
+"""Scenario files: the schema (pydantic), loading from YAML/TOML, and strategy variants.
+
+A scenario says which roster to read, the budget (currency units), what one expected unit of
+each KPI is worth (currency per person reached / engagement / conversion) and the rules a
+portfolio must follow. Strategies are named partial overrides of the base scenario.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
+
+from .defaults import DEFAULT_TIER_BOUNDS
+from .errors import InputError, Problem
+from .numbers import NumberFormatError, parse_amount
+
+KPI_NAMES: tuple[str, ...] = ("reach", "engagement", "conversions")
+
+
+def _amount(value: object) -> object:
+    """Let money and counts be written as ``50k``, ``$50,000`` or ``1.2M``."""
+    if isinstance(value, str):
+        try:
+            return parse_amount(value)
+        except NumberFormatError as exc:
+            raise ValueError(str(exc)) from exc
+    return value
+
+
+Amount = Annotated[float, BeforeValidator(_amount)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Goal(StrEnum):
+    """What the solver optimises."""
+
+    MAXIMIZE_VALUE = "maximize_value"
+    MINIMIZE_COST = "minimize_cost"
+
+
+class StrictModel(BaseModel):
+    """A schema block where unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Objective(StrictModel):
+    """Value of one expected unit of each KPI, in budget currency (all ≥ 0)."""
+
+    reach: Annotated[float, Field(ge=0.0)] = 0.0
+    engagement: Annotated[float, Field(ge=0.0)] = 0.0
+    conversions: Annotated[float, Field(ge=0.0)] = 0.0
+
+    def weights(self) -> dict[str, float]:
+        """The weights by KPI name."""
+        return {name: float(getattr(self, name)) for name in KPI_NAMES}
+
+
+class Targets(StrictModel):
+    """Minimum expected KPI levels a portfolio must reach (people, engagements, conversions)."""
+
+    reach: Annotated[Amount, Field(ge=0.0)] | None = None
+    engagement: Annotated[Amount, Field(ge=0.0)] | None = None
+    conversions: Annotated[Amount, Field(ge=0.0)] | None = None
+
+    def as_dict(self) -> dict[str, float]:
+        """Only the targets that are set."""
+        return {k: float(v) for k in KPI_NAMES if (v := getattr(self, k)) is not None}
+
+
+class GroupRule(StrictModel):
+    """Limits for one group of a categorical column (e.g. tier ``micro``).
+
+    Counts are numbers of influencers; shares are fractions of total spend.
+    """
+
+    min_count: Annotated[int, Field(ge=0)] | None = None
+    max_count: Annotated[int, Field(ge=0)] | None = None
+    min_share: Fraction | None = None
+    max_share: Fraction | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GroupRule:
+        if None not in (self.min_count, self.max_count) and self.min_count > self.max_count:  # type: ignore[operator]
+            raise ValueError("min_count is larger than max_count")
+        if None not in (self.min_share, self.max_share) and self.min_share > self.max_share:  # type: ignore[operator]
+            raise ValueError("min_share is larger than max_share")
+        return self
+
+
+class ResourceLimit(StrictModel):
+    """Bounds on the sum of a numeric roster column over the picked influencers."""
+
+    max: Amount | None = None
+    min: Amount | None = None
+
+
+def _resource(value: object) -> object:
+    """``hours: 40`` is shorthand for ``hours: {max: 40}``."""
+    if isinstance(value, int | float | str):
+        return {"max": value}
+    return value
+
+
+class Constraints(StrictModel):
+    """Rules every portfolio must follow."""
+
+    min_influencers: Annotated[int, Field(ge=0)] | None = None
+    max_influencers: Annotated[int, Field(ge=0)] | None = None
+    min_spend: Annotated[Amount, Field(ge=0.0)] | None = None
+    min_authenticity: Fraction | None = None
+    max_pair_overlap: Fraction | None = None
+    tiers: list[str] | None = None
+    platforms: list[str] | None = None
+    mix: dict[str, dict[str, GroupRule]] = Field(default_factory=dict)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    resources: dict[str, Annotated[ResourceLimit, BeforeValidator(_resource)]] = Field(
+        default_factory=dict
+    )
+    targets: Targets = Field(default_factory=Targets)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Constraints:
+        if (
+            self.min_influencers is not None
+            and self.max_influencers is not None
+            and self.min_influencers > self.max_influencers
+        ):
+            raise ValueError("min_influencers is larger than max_influencers")
+        both = sorted(set(self.include or []) & set(self.exclude or []))
+        if both:
+            raise ValueError(f"ids both included and excluded: {', '.join(both)}")
+        return self
+
+
+class OverlapEstimate(StrictModel):
+    """Assumed shared audience (fraction of the smaller audience) when no overlap file is given."""
+
+    same_niche_platform: Fraction = 0.10
+    same_niche: Fraction = 0.0
+    max_edges: Annotated[int, Field(gt=0)] = 2_000_000
+
+
+class OverlapSource(StrictModel):
+    """Where pairwise audience overlap comes from."""
+
+    file: str | None = None
+    shared: Literal["auto", "count", "fraction"] = "auto"
+    estimate: OverlapEstimate = Field(default_factory=OverlapEstimate)
+
+
+def _overlap(value: object) -> object:
+    """``overlap: data/overlap.csv`` is shorthand for ``overlap: {file: data/overlap.csv}``."""
+    if isinstance(value, str):
+        return {"file": value}
+    return value
+
+
+class SolverSettings(StrictModel):
+    """Which solver runs and when it may stop (seconds; gap as a fraction of the objective)."""
+
+    name: str = "highs"
+    time_limit: Annotated[float, Field(gt=0)] | None = 60.0
+    gap: Annotated[float, Field(ge=0.0, lt=1.0)] = 1e-6
+    threads: Annotated[int, Field(gt=0)] | None = None
+    msg: bool = False
+
+
+class Strategy(Constraints):
+    """A named variant: any constraint key, plus budget, goal and objective, overriding the base."""
+
+    description: str | None = None
+    budget: Annotated[Amount, Field(gt=0.0)] | None = None
+    goal: Goal | None = None
+    objective: Objective | None = None
+    targets: Targets | None = None  # type: ignore[assignment]
+    mix: dict[str, dict[str, GroupRule]] | None = None  # type: ignore[assignment]
+    include: list[str] | None = None  # type: ignore[assignment]
+    exclude: list[str] | None = None  # type: ignore[assignment]
+    resources: dict[str, Annotated[ResourceLimit, BeforeValidator(_resource)]] | None = None  # type: ignore[assignment]
+
+
+class Scenario(StrictModel):
+    """One campaign brief. Paths are relative to the scenario file."""
+
+    name: str
+    roster: str
+    overlap: Annotated[OverlapSource, BeforeValidator(_overlap)] = Field(
+        default_factory=OverlapSource
+    )
+    budget: Annotated[Amount, Field(gt=0.0)] | None = None
+    currency: str = "USD"
+    goal: Goal = Goal.MAXIMIZE_VALUE
+    objective: Objective = Field(default_factory=Objective)
+    tiers: dict[str, Annotated[Amount, Field(ge=0.0)]] = Field(
+        default_factory=lambda: dict(DEFAULT_TIER_BOUNDS)
+    )
+    constraints: Constraints = Field(default_factory=Constraints)
+    strategies: dict[str, Strategy] = Field(default_factory=dict)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _source: str = PrivateAttr(default="scenario")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.goal is Goal.MAXIMIZE_VALUE:
+            if self.budget is None:
+                raise ValueError("budget is required when goal is maximize_value")
+            if not any(self.objective.weights().values()):
+                raise ValueError(
+                    "objective: give at least one KPI a positive value "
+                    "(reach, engagement or conversions)"
+                )
+        if self.goal is Goal.MINIMIZE_COST and not self.constraints.targets.as_dict():
+            raise ValueError("goal minimize_cost needs at least one constraints.targets entry")
+        if not self.tiers:
+            raise ValueError("tiers: give at least one tier")
+        return self
+
+    @property
+    def source(self) -> str:
+        """The scenario file as the user named it (for messages)."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in this scenario are read from."""
+        return self._base_dir
+
+    def resolve(self, path: str) -> Path:
+        """A path from the file, resolved against the scenario's folder."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self._base_dir / candidate
+
+    @property
+    def roster_path(self) -> Path:
+        """The roster file."""
+        return self.resolve(self.roster)
+
+    @property
+    def overlap_path(self) -> Path | None:
+        """The overlap file, if one is given."""
+        return self.resolve(self.overlap.file) if self.overlap.file else None
+
+    def tier_bounds(self) -> list[tuple[str, float]]:
+        """Tiers as ``(name, lower bound in followers)``, smallest first."""
+        return sorted(self.tiers.items(), key=lambda item: item[1])
+
+    def strategy_names(self) -> list[str]:
+        """Named strategies in file order."""
+        return list(self.strategies)
+
+    def with_strategy(self, name: str | None) -> Scenario:
+        """The effective scenario of one strategy (the base itself when ``name`` is None)."""
+        if name is None:
+            return self
+        if name not in self.strategies:
+            raise InputError.single(
+                self.source,
+                f"strategies.{name}",
+                "no such strategy" + _hint(name, list(self.strategies)),
+            )
+        return self.with_overrides(self.strategies[name].model_dump(exclude_unset=True))
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with strategy-style overrides applied (top-level or constraint keys)."""
+        data = self.model_dump(mode="python", exclude={"strategies"})
+        overrides = dict(overrides)
+        overrides.pop("description", None)
+        for key in ("budget", "goal", "objective", "name"):
+            if key in overrides:
+                value = overrides.pop(key)
+                if key == "objective":
+                    data["objective"] = {**data["objective"], **value}
+                else:
+                    data[key] = value
+        constraints = data["constraints"]
+        for key, value in overrides.items():
+            if key == "mix" and value is not None:
+                merged = copy.deepcopy(constraints.get("mix", {}))
+                for column, groups in value.items():
+                    merged.setdefault(column, {}).update(groups)
+                constraints["mix"] = merged
+            else:
+                constraints[key] = value
+        return _validate(data, self.source, self._base_dir)
+
+
+def _validate(data: dict[str, Any], source: str, base_dir: Path) -> Scenario:
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(validation_problems(exc, source)) from None
+    scenario._source = source
+    scenario._base_dir = base_dir
+    return scenario
+
+
+def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
+    """Turn pydantic errors into problems naming the key, with 'did you mean' for typos."""
+    problems = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
+        where = ".".join(loc) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            known = _known_keys(error["loc"][:-1])
+            message = "unknown key" + _hint(loc[-1], known)
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+        problems.append(Problem(source, where, message))
+    return problems
+
+
+def _hint(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the schema block at ``loc`` (walking models, dicts and optionals)."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            field = model.model_fields.get(str(part))
+            if field is None:
+                return []
+            model = _unwrap(field.annotation)
+        elif get_origin(model) is dict:
+            model = _unwrap(get_args(model)[1])
+        else:
+            return []
+    if get_origin(model) is dict:
+        model = _unwrap(get_args(model)[1])
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional/Annotated so a field's model class can be walked into."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if origin is not dict and len(args) == 1 and origin is not list:
+            annotation = args[0]
+            continue
+        return annotation
+
+
+def read_scenario_data(path: Path) -> dict[str, Any]:
+    """The raw mapping in a YAML or TOML scenario file."""
+    source = str(path)
+    if not path.exists():
+        raise InputError.single(source, "", "file not found")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            data = tomllib.loads(text)
+        elif suffix in {".yaml", ".yml"}:
+            data = yaml.safe_load(text)
+        else:
+            raise InputError.single(source, "", "scenario files must end in .yaml, .yml or .toml")
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError.single(source, "", f"not valid TOML: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError.single(source, where, f"not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise InputError.single(source, "", "a scenario file must be a mapping of keys")
+    return data
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raises :class:`InputError` listing every problem."""
+    path = Path(path)
+    data = read_scenario_data(path)
+    scenario = _validate(data, str(path), path.resolve().parent)
+    problems = []
+    for name in scenario.strategies:
+        try:
+            scenario.with_strategy(name)
+        except InputError as exc:
+            problems.extend(
+                Problem(p.source, f"strategies.{name} → {p.where}", p.message) for p in exc.problems
+            )
+    if problems:
+        raise InputError(problems)
+    return scenario
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files."""
+    schema = Scenario.model_json_schema()
+    schema["title"] = "inflopt scenario"
+    return schema

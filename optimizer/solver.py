@@ -1,0 +1,97 @@
+"""Run a PuLP problem on a named solver and read its outcome into our own status at once."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pulp
+
+from .errors import SolverError
+from .scenario import SolverSettings
+
+log = logging.getLogger(__name__)
+
+SOLVER_CLASSES: dict[str, str] = {"highs": "HiGHS", "cbc": "COIN_CMD"}
+
+
+class Status(StrEnum):
+    """Outcome of a solve, as reported to users."""
+
+    OPTIMAL = "optimal"  # proven optimal within the gap tolerance
+    FEASIBLE = "feasible"  # a limit was hit, a verified solution was found
+    INFEASIBLE = "infeasible"  # the rules cannot all hold
+    NO_SOLUTION = "no_solution"  # a limit was hit before any solution was found
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What the solver said, already in our terms."""
+
+    status: Status
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    solver: str
+
+
+def available_solvers() -> list[str]:
+    """Our names of the solvers installed here."""
+    installed = set(pulp.listSolvers(onlyAvailable=True))
+    return [name for name, cls in SOLVER_CLASSES.items() if cls in installed]
+
+
+def make_solver(settings: SolverSettings) -> pulp.LpSolver:
+    """A PuLP solver object for ``settings.name`` with its limits applied."""
+    name = settings.name.lower()
+    if name not in SOLVER_CLASSES:
+        raise SolverError(
+            f"unknown solver {settings.name!r}; choose one of {', '.join(SOLVER_CLASSES)}"
+        )
+    if name not in available_solvers():
+        raise SolverError(
+            f"solver {name!r} is not installed here (installed: {', '.join(available_solvers())}); "
+            "for CBC install the 'cbc' extra: pip install 'inflopt[cbc]'"
+        )
+    options: dict[str, object] = {"msg": settings.msg, "gapRel": settings.gap}
+    if settings.time_limit is not None:
+        options["timeLimit"] = settings.time_limit
+    if settings.threads is not None:
+        options["threads"] = settings.threads
+    return getattr(pulp, SOLVER_CLASSES[name])(**options)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def run(problem: pulp.LpProblem, settings: SolverSettings) -> SolveOutcome:
+    """Solve ``problem``; map PuLP's stop reason and solution flag to :class:`Status`."""
+    solver = make_solver(settings)
+    started = time.perf_counter()
+    stats = problem.solve(solver)
+    seconds = time.perf_counter() - started
+    reason = pulp.const.LpSolveStatus(stats.status)
+    objective = _finite(stats.objective) if stats.has_solution else None
+    bound = _finite(stats.best_bound)
+    gap = _finite(stats.gap_rel) if objective is not None else None
+    if reason is pulp.const.LpSolveStatus.Infeasible:
+        status = Status.INFEASIBLE
+    elif not stats.has_solution:
+        status = Status.NO_SOLUTION
+    elif reason is pulp.const.LpSolveStatus.Optimal or (
+        reason is pulp.const.LpSolveStatus.GapLimit and gap is not None and gap <= settings.gap
+    ):
+        status = Status.OPTIMAL
+    else:
+        status = Status.FEASIBLE
+    if status is Status.OPTIMAL and bound is None:
+        bound = objective
+    if status is Status.OPTIMAL and gap is None:
+        gap = 0.0
+    log.debug("solver %s stopped: %s (%s) in %.3fs", settings.name, reason.name, status, seconds)
+    return SolveOutcome(status, objective, bound, gap, seconds, settings.name.lower())

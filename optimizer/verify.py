@@ -1,0 +1,119 @@
+"""Independent re-check of a selection against the roster and the scenario's rules.
+
+Nothing here reads solver values or model rows: every rule is recomputed from the data, so a
+solver bug, a tolerance slip or a modelling mistake shows up as a violation instead of a
+wrong portfolio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .kpis import portfolio_kpis
+from .overlap import OverlapGraph
+from .roster import Roster
+from .scenario import Goal, Scenario
+
+RELATIVE_TOLERANCE = 1e-6  # slack allowed on sums, as a fraction of the limit
+ABSOLUTE_TOLERANCE = 1e-6  # and in the unit of the rule
+
+
+def _over(value: float, limit: float) -> bool:
+    return value > limit + ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * abs(limit)
+
+
+def _under(value: float, limit: float) -> bool:
+    return value < limit - ABSOLUTE_TOLERANCE - RELATIVE_TOLERANCE * abs(limit)
+
+
+def check_selection(
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    picked: Sequence[int],
+    solver_objective: float | None = None,
+) -> list[str]:
+    """Every rule the selection breaks (empty when it is a valid portfolio)."""
+    violations: list[str] = []
+    rules = scenario.constraints
+    frame = roster.frame
+    picked = list(picked)
+    if len(set(picked)) != len(picked) or any(not 0 <= p < len(roster) for p in picked):
+        return ["selection has repeated or unknown influencers"]
+    ids = [roster.ids[p] for p in picked]
+    kpis = portfolio_kpis(scenario, roster, overlap, picked)
+    spend = kpis["spend"]
+
+    if scenario.budget is not None and _over(spend, scenario.budget):
+        violations.append(f"budget: spend {spend:,.2f} exceeds {scenario.budget:,.2f}")
+    if rules.min_spend is not None and _under(spend, rules.min_spend):
+        violations.append(f"min_spend: spend {spend:,.2f} is below {rules.min_spend:,.2f}")
+    if rules.min_influencers is not None and len(picked) < rules.min_influencers:
+        violations.append(f"min_influencers: {len(picked)} picked, need {rules.min_influencers}")
+    if rules.max_influencers is not None and len(picked) > rules.max_influencers:
+        violations.append(f"max_influencers: {len(picked)} picked, limit {rules.max_influencers}")
+
+    for ident in rules.include:
+        if ident not in ids:
+            violations.append(f"include: {ident} is not picked")
+    for ident in set(rules.exclude) & set(ids):
+        violations.append(f"exclude: {ident} is picked")
+    for position in picked:
+        row = frame.iloc[position]
+        ident = row["id"]
+        if rules.min_authenticity is not None and row["authenticity"] < rules.min_authenticity:
+            violations.append(f"min_authenticity: {ident} has {row['authenticity']:.3f}")
+        if rules.tiers is not None and str(row["tier"]).lower() not in {
+            t.lower() for t in rules.tiers
+        }:
+            violations.append(f"tiers: {ident} is {row['tier']}")
+        if rules.platforms is not None and str(row["platform"]).lower() not in {
+            p.lower() for p in rules.platforms
+        }:
+            violations.append(f"platforms: {ident} is on {row['platform']}")
+
+    for column, groups in rules.mix.items():
+        labels = [str(frame.iloc[p][column]).strip().lower() for p in picked]
+        costs = [float(frame.iloc[p]["cost"]) for p in picked]
+        for group, rule in groups.items():
+            members = [k for k, label in enumerate(labels) if label == group.lower()]
+            count = len(members)
+            share_spend = sum(costs[k] for k in members)
+            name = f"mix {column} {group}"
+            if rule.min_count is not None and count < rule.min_count:
+                violations.append(f"{name} min_count: {count} picked, need {rule.min_count}")
+            if rule.max_count is not None and count > rule.max_count:
+                violations.append(f"{name} max_count: {count} picked, limit {rule.max_count}")
+            if rule.min_share is not None and _under(share_spend, rule.min_share * spend):
+                violations.append(f"{name} min_share: {share_spend:,.2f} of {spend:,.2f} spent")
+            if rule.max_share is not None and _over(share_spend, rule.max_share * spend):
+                violations.append(f"{name} max_share: {share_spend:,.2f} of {spend:,.2f} spent")
+
+    if rules.max_pair_overlap is not None:
+        chosen = set(picked)
+        for i in picked:
+            for j, data in overlap.graph[i].items():
+                if j in chosen and i < j and data["share"] > rules.max_pair_overlap:
+                    violations.append(
+                        f"max_pair_overlap: {roster.ids[i]} and {roster.ids[j]} share "
+                        f"{data['share']:.0%} of the smaller audience"
+                    )
+
+    for column, limit in rules.resources.items():
+        used = float(frame[column].iloc[picked].fillna(0).astype(float).sum())
+        if limit.max is not None and _over(used, limit.max):
+            violations.append(f"resource {column}: {used:,.2f} exceeds {limit.max:,.2f}")
+        if limit.min is not None and _under(used, limit.min):
+            violations.append(f"resource {column}: {used:,.2f} is below {limit.min:,.2f}")
+
+    for kpi, target in rules.targets.as_dict().items():
+        if _under(kpis[kpi], target):
+            violations.append(f"target {kpi}: {kpis[kpi]:,.2f} is below {target:,.2f}")
+
+    if solver_objective is not None:
+        recomputed = spend if scenario.goal is Goal.MINIMIZE_COST else kpis["value"]
+        if abs(recomputed - solver_objective) > 1e-4 * max(1.0, abs(recomputed)):
+            violations.append(
+                f"objective: solver says {solver_objective:,.4f}, data give {recomputed:,.4f}"
+            )
+    return violations
