@@ -47,7 +47,7 @@ def render_result(result: Result, console: Console) -> None:
     for column in ("id", "handle", "tier", "platform", "niche"):
         table.add_column(column)
     for column in ("followers", f"cost ({result.currency})", "reach", "engagement", "conversions"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     picks = result.picks.sort_values(["cost"], ascending=False)
     for row in picks.itertuples(index=False):
         table.add_row(
