@@ -90,22 +90,33 @@ def _load(path: Path, solver: str | None, time_limit: float | None, gap: float |
     return with_solver_overrides(scenario, name=solver, time_limit=time_limit, gap=gap)
 
 
-def _report(results: list, output_format: str, output: Path | None, force: bool, many: bool) -> int:
+def _console():
     from rich.console import Console
 
+    console = Console()
+    return console if console.is_terminal else Console(width=120)
+
+
+def _report(
+    results: list,
+    output_format: str,
+    output: Path | None,
+    force: bool,
+    many: bool,
+    details: bool = True,
+) -> int:
     from optimizer.output import write_results
-    from optimizer.report import render_results
+    from optimizer.report import render_comparison, render_results
 
     if output is not None:
         write_results(results, output, force=force)
     if output_format == "json":
         payload = [r.to_dict() for r in results]
         click.echo(json.dumps(payload if many else payload[0], indent=2))
+    elif many:
+        render_comparison(results, _console(), details)
     else:
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=120)
-        render_results(results, console)
+        render_results(results, _console())
         if output is not None:
             click.echo(f"wrote {output}")
     return EXIT_SUCCESS if all(r.solved for r in results) else EXIT_NOT_SOLVED
@@ -139,10 +150,12 @@ def solve(
 @main.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path))
 @click.option("--strategies", default=None, help="Comma-separated strategy names (default: all).")
+@click.option("--details", is_flag=True, help="Also print every strategy's portfolio.")
 @solver_options
 def compare(
     scenario_file: Path,
     strategies: str | None,
+    details: bool,
     solver,
     time_limit,
     gap,
@@ -158,7 +171,7 @@ def compare(
         scenario = _load(scenario_file, solver, time_limit, gap)
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         results = compare_strategies(scenario, names)
-        return _report(results, output_format, output, force, many=True)
+        return _report(results, output_format, output, force, many=True, details=details)
 
     run_safely(action)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .diagnose import explain_infeasible, include_clashes
+from .diagnose import explain_empty, explain_infeasible, include_clashes
 from .errors import VerificationError
 from .kpis import by_group, portfolio_kpis
 from .model import build_model, select_candidates
@@ -114,7 +114,7 @@ def solve_effective(
     result.solve_seconds = outcome.seconds
     result.status = outcome.status
     if outcome.status is Status.INFEASIBLE:
-        result.diagnosis = explain_infeasible(scenario, roster, candidates)
+        result.diagnosis = explain_infeasible(scenario, roster, overlap, candidates)
         return result
     if outcome.status is Status.NO_SOLUTION:
         result.bound = outcome.bound
@@ -135,6 +135,8 @@ def solve_effective(
         if result.gap < 1e-12:
             result.gap = 0.0
     result.selected = [roster.ids[p] for p in picked]
+    if not picked:
+        result.diagnosis = explain_empty(scenario, roster, candidates)
     result.kpis = {k: (round(v, 6) if v is not None else None) for k, v in kpis.items()}
     result.kpis["count"] = len(picked)
     result.by_tier = by_group(roster, picked, "tier")

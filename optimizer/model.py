@@ -37,6 +37,25 @@ class BuiltModel:
     goal: Goal
     conflict_rows: int = 0
     clique_rows: int = 0
+    elastic: bool = False  # soft rules get a slack variable (see diagnose.elastic_reasons)
+    rigid: frozenset[str] = frozenset()  # rule rows that keep no slack even when elastic
+    rules: list[RuleRow] = field(default_factory=list)
+
+
+@dataclass
+class RuleRow:
+    """A row that comes from a user rule, with the words that name it.
+
+    In an elastic model ``slack`` is the amount by which the row may be violated, in the rule's
+    own unit (currency, influencers, people…), and ``scale`` makes violations comparable.
+    """
+
+    name: str
+    label: str
+    sense: str
+    rhs: float
+    slack: pulp.LpVariable | None = None
+    scale: float = 1.0
 
 
 def safe_name(text: str) -> str:
@@ -84,26 +103,40 @@ def _affine(pairs: list[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpressi
 
 
 def _add(
-    problem: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: str, rhs: float, name: str
+    built: BuiltModel,
+    expr: pulp.LpAffineExpression,
+    sense: str,
+    rhs: float,
+    name: str,
+    label: str | None = None,
+    scale: float | None = None,
 ) -> None:
-    """Add ``expr (<=|>=|==) rhs`` as a named row."""
-    if sense == "<=":
-        row = expr <= rhs
-    elif sense == ">=":
-        row = expr >= rhs
-    else:
-        row = expr == rhs
-    problem.addConstraint(row, name)
+    """Add ``expr (<=|>=) rhs`` as a named row; ``label`` marks a user rule (soft when elastic)."""
+    slack = None
+    if label is not None and built.elastic and name not in built.rigid:
+        slack = built.problem.add_variable(f"slack_{name}", 0, None)
+        expr = expr - slack if sense == "<=" else expr + slack
+    row = expr <= rhs if sense == "<=" else expr >= rhs
+    built.problem.addConstraint(row, name)
+    if label is not None:
+        size = scale if scale is not None else max(1.0, abs(rhs))
+        built.rules.append(RuleRow(name, label, sense, rhs, slack, size))
 
 
-def build_model(scenario: Scenario, roster: Roster, overlap: OverlapGraph) -> BuiltModel:
-    """The full MIP of one (effective) scenario."""
+def build_model(
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    elastic: bool = False,
+    rigid: frozenset[str] = frozenset(),
+) -> BuiltModel:
+    """The full MIP of one (effective) scenario; ``elastic`` lets user rules bend (diagnosis)."""
     candidates = select_candidates(scenario, roster)
     sense = pulp.const.LpMaximize if scenario.goal is Goal.MAXIMIZE_VALUE else pulp.const.LpMinimize
     problem = pulp.LpProblem(safe_name(scenario.name) or "inflopt", sense)
     positions = candidates.positions
     x = problem.add_variable_matrix("x", [int(p) for p in positions], cat="Binary")
-    built = BuiltModel(problem, candidates, x, [], scenario.goal)
+    built = BuiltModel(problem, candidates, x, [], scenario.goal, elastic=elastic, rigid=rigid)
     slot = {int(p): k for k, p in enumerate(positions)}
 
     needs_reach = (
@@ -121,6 +154,11 @@ def build_model(scenario: Scenario, roster: Roster, overlap: OverlapGraph) -> Bu
     add_includes(built, scenario, roster, slot)
     add_resource_limits(built, scenario, roster)
     add_targets(built, scenario, roster)
+    if elastic:
+        problem.sense = pulp.const.LpMinimize
+        problem.setObjective(
+            _affine([(r.slack, 1.0 / r.scale) for r in built.rules if r.slack is not None])
+        )
     return built
 
 
@@ -138,7 +176,7 @@ def add_pair_variables(
     y = built.problem.add_variable_matrix("y", range(len(pairs)), lowBound=0, upBound=1)
     for k, (i, j, shared) in enumerate(pairs):
         expr = _affine([(y[k], 1.0), (built.x[slot[i]], -1.0), (built.x[slot[j]], -1.0)])
-        _add(built.problem, expr, ">=", -1.0, f"reach_dedup_{i}_{j}")
+        _add(built, expr, ">=", -1.0, f"reach_dedup_{i}_{j}")
         built.pair_vars.append((i, j, shared, y[k]))
 
 
@@ -182,17 +220,14 @@ def set_objective(
 
 
 def add_budget(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
-    """``budget``: spend ≤ B; ``min_spend``: spend ≥ m."""
+    """``budget``: spend ≤ B; ``min_spend``: spend ≥ m (currency)."""
+    spend = spend_expression(built, roster)
     if scenario.budget is not None:
-        _add(built.problem, spend_expression(built, roster), "<=", float(scenario.budget), "budget")
+        budget = float(scenario.budget)
+        _add(built, spend, "<=", budget, "budget", f"budget {budget:,.0f}")
     if scenario.constraints.min_spend is not None:
-        _add(
-            built.problem,
-            spend_expression(built, roster),
-            ">=",
-            float(scenario.constraints.min_spend),
-            "min_spend",
-        )
+        floor = float(scenario.constraints.min_spend)
+        _add(built, spend, ">=", floor, "min_spend", f"min_spend {floor:,.0f}")
 
 
 def add_count_limits(built: BuiltModel, scenario: Scenario) -> None:
@@ -200,9 +235,11 @@ def add_count_limits(built: BuiltModel, scenario: Scenario) -> None:
     count = _affine([(var, 1.0) for var in built.x])
     rules = scenario.constraints
     if rules.min_influencers is not None:
-        _add(built.problem, count, ">=", rules.min_influencers, "min_influencers")
+        n = rules.min_influencers
+        _add(built, count, ">=", n, "min_influencers", f"min_influencers {n}")
     if rules.max_influencers is not None:
-        _add(built.problem, count, "<=", rules.max_influencers, "max_influencers")
+        n = rules.max_influencers
+        _add(built, count, "<=", n, "max_influencers", f"max_influencers {n}")
 
 
 def add_mix_rules(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
@@ -212,10 +249,12 @@ def add_mix_rules(built: BuiltModel, scenario: Scenario, roster: Roster) -> None
     """
     positions = built.candidates.positions
     cost = roster.column("cost").astype(float)[positions]
+    money_scale = float(scenario.budget) if scenario.budget else max(1.0, float(cost.sum()))
     for column, groups in scenario.constraints.mix.items():
         values = group_values(roster, column)[positions]
         for group, rule in groups.items():
-            _add_group_rule(built, column, group, rule, values == group.lower(), cost)
+            member = values == group.lower()
+            _add_group_rule(built, column, group, rule, member, cost, money_scale)
 
 
 def _add_group_rule(
@@ -225,14 +264,18 @@ def _add_group_rule(
     rule: GroupRule,
     member: np.ndarray,
     cost: np.ndarray,
+    money_scale: float,
 ) -> None:
     prefix = f"mix_{safe_name(column)}_{safe_name(group)}"
+    words = f"{column} {group}"
     in_group = _affine([(built.x[k], 1.0) for k in np.flatnonzero(member)])
     if rule.min_count is not None:
-        _add(built.problem, in_group, ">=", rule.min_count, f"{prefix}_min_count")
+        label = f"{words} min_count {rule.min_count}"
+        _add(built, in_group, ">=", rule.min_count, f"{prefix}_min_count", label)
     if rule.max_count is not None:
-        _add(built.problem, in_group, "<=", rule.max_count, f"{prefix}_max_count")
-    for bound, sense, label in (
+        label = f"{words} max_count {rule.max_count}"
+        _add(built, in_group, "<=", rule.max_count, f"{prefix}_max_count", label)
+    for bound, sense, kind in (
         (rule.min_share, ">=", "min_share"),
         (rule.max_share, "<=", "max_share"),
     ):
@@ -240,7 +283,8 @@ def _add_group_rule(
             continue
         coefs = (member.astype(float) - bound) * cost
         expr = _affine([(var, float(c)) for var, c in zip(built.x, coefs, strict=True) if c != 0])
-        _add(built.problem, expr, sense, 0.0, f"{prefix}_{label}")
+        label = f"{words} {kind} {bound:.0%}"
+        _add(built, expr, sense, 0.0, f"{prefix}_{kind}", label, scale=money_scale)
 
 
 def add_conflicts(
@@ -257,7 +301,7 @@ def add_conflicts(
         else:
             name = f"overlap_clique_{built.clique_rows}_{len(clique)}_members"
             built.clique_rows += 1
-        _add(built.problem, expr, "<=", 1.0, name)
+        _add(built, expr, "<=", 1.0, name)
 
 
 def add_includes(
@@ -267,13 +311,8 @@ def add_includes(
     for ident in scenario.constraints.include:
         position = roster.index_of[ident]
         if position in slot:
-            _add(
-                built.problem,
-                _affine([(built.x[slot[position]], 1.0)]),
-                ">=",
-                1.0,
-                f"include_{safe_name(ident)}",
-            )
+            expr = _affine([(built.x[slot[position]], 1.0)])
+            _add(built, expr, ">=", 1.0, f"include_{safe_name(ident)}", f"include {ident}")
 
 
 def add_resource_limits(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
@@ -283,13 +322,17 @@ def add_resource_limits(built: BuiltModel, scenario: Scenario, roster: Roster) -
         values = roster.column(column).astype(float)[positions]
         values = np.nan_to_num(values, nan=0.0)
         expr = _affine([(var, float(v)) for var, v in zip(built.x, values, strict=True) if v != 0])
+        name = f"resource_{safe_name(column)}"
         if limit.max is not None:
-            _add(built.problem, expr, "<=", float(limit.max), f"resource_{safe_name(column)}_max")
+            label = f"resource {column} max {limit.max:,.6g}"
+            _add(built, expr, "<=", float(limit.max), f"{name}_max", label)
         if limit.min is not None:
-            _add(built.problem, expr, ">=", float(limit.min), f"resource_{safe_name(column)}_min")
+            label = f"resource {column} min {limit.min:,.6g}"
+            _add(built, expr, ">=", float(limit.min), f"{name}_min", label)
 
 
 def add_targets(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
     """``target_<kpi>``: expected KPI ≥ target (reach de-duplicated)."""
     for kpi, target in scenario.constraints.targets.as_dict().items():
-        _add(built.problem, kpi_expression(built, roster, kpi), ">=", target, f"target_{kpi}")
+        expr = kpi_expression(built, roster, kpi)
+        _add(built, expr, ">=", target, f"target_{kpi}", f"target {kpi} {target:,.0f}")

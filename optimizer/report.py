@@ -36,12 +36,14 @@ def _status_line(result: Result) -> str:
 def render_result(result: Result, console: Console) -> None:
     """Print one result: status line, picks table, totals and spend by tier."""
     console.print(_status_line(result))
-    if result.diagnosis:
-        for reason in result.diagnosis:
-            console.print(f"  [red]✗[/red] {escape(reason)}")
+    marker = "[yellow]![/yellow]" if result.solved else "[red]✗[/red]"
+    for reason in result.diagnosis:
+        console.print(f"  {marker} {escape(reason)}")
     if not result.solved:
         if result.status is Status.NO_SOLUTION:
             console.print("  no portfolio found before the time limit; raise --time-limit")
+        return
+    if not result.selected:
         return
     table = Table(title=f"Picked influencers ({len(result.selected)})", title_justify="left")
     for column in ("id", "handle", "tier", "platform", "niche"):
@@ -118,3 +120,75 @@ def render_problems(problems: Sequence[Problem], console: Console) -> None:
     console.print(f"[red]error:[/red] {count} problem{'s' if count != 1 else ''} found")
     for problem in problems:
         console.print(f"  {problem}", markup=False, highlight=False)
+
+
+# (kpi key, label, digits, better: "max" | "min" | None)
+COMPARISON_ROWS: tuple[tuple[str, str, int, str | None], ...] = (
+    ("spend", "spend", 0, None),
+    ("count", "influencers", 0, None),
+    ("reach", "reach (de-duplicated)", 0, "max"),
+    ("overlap_waste", "overlap waste (people)", 0, "min"),
+    ("engagement", "engagement", 0, "max"),
+    ("conversions", "conversions", 1, "max"),
+    ("cost_per_engagement", "cost per engagement", 3, "min"),
+    ("cost_per_conversion", "cost per conversion", 2, "min"),
+    ("cpm", "CPM", 2, "min"),
+    ("value", "value", 0, "max"),
+    ("roi", "ROI (value − spend) / spend", 2, "max"),
+)
+
+
+def winners(results: Sequence[Result]) -> dict[str, set[int]]:
+    """For each KPI with a direction, the positions of the results that do best on it."""
+    best: dict[str, set[int]] = {}
+    solved = [(k, r) for k, r in enumerate(results) if r.solved and r.selected]
+    for key, _label, _digits, better in COMPARISON_ROWS:
+        values = [(k, r.kpis.get(key)) for k, r in solved if r.kpis.get(key) is not None]
+        if better is None or len(values) < 2:
+            continue
+        target = (max if better == "max" else min)(v for _, v in values)
+        tolerance = 1e-9 * max(1.0, abs(target))
+        best[key] = {k for k, v in values if abs(v - target) <= tolerance}
+    return best
+
+
+def comparison_table(results: Sequence[Result]) -> Table:
+    """Strategies side by side, KPIs as rows; ★ marks the best strategy on each KPI."""
+    currency = results[0].currency if results else "USD"
+    table = Table(title="Strategies compared (★ = best on that KPI)", title_justify="left")
+    table.add_column("")
+    for result in results:
+        table.add_column(escape(result.strategy or "base"), justify="right", no_wrap=True)
+    best = winners(results)
+    table.add_row("status", *[str(r.status) for r in results])
+    table.add_row("gap", *[f"{r.gap:.1e}" if r.gap is not None else "–" for r in results])
+    tiers = sorted({t for r in results for t in r.by_tier})
+    for key, label, digits, _better in COMPARISON_ROWS:
+        cells = []
+        for k, result in enumerate(results):
+            text = _num(result.kpis.get(key), digits) if result.solved else "–"
+            cells.append(f"★ {text}" if k in best.get(key, set()) else text)
+        name = f"{label} ({currency})" if key in ("spend", "value") else label
+        table.add_row(name, *cells)
+        if key == "count":
+            for tier in tiers:
+                row = [
+                    f"{r.by_tier[tier]['count']} / {_num(r.by_tier[tier]['spend'])}"
+                    if tier in r.by_tier
+                    else "–"
+                    for r in results
+                ]
+                table.add_row(f"  {escape(tier)} (count / spend)", *row)
+    return table
+
+
+def render_comparison(results: Sequence[Result], console: Console, details: bool) -> None:
+    """The side-by-side table, any diagnosis, and with ``details`` every portfolio."""
+    console.print(comparison_table(results))
+    for result in results:
+        marker = "[yellow]![/yellow]" if result.solved else "[red]✗[/red]"
+        for reason in result.diagnosis:
+            console.print(f"  {escape(result.strategy or 'base')}: {marker} {escape(reason)}")
+    if details:
+        console.print()
+        render_results(results, console)
