@@ -26,7 +26,7 @@ def run_safely(action: Callable[[], int]) -> None:
     from optimizer.errors import InputError, SolverError, VerificationError
     from optimizer.report import render_problems
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         code = action()
     except InputError as exc:
@@ -172,6 +172,49 @@ def compare(
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         results = compare_strategies(scenario, names)
         return _report(results, output_format, output, force, many=True, details=details)
+
+    run_safely(action)
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("-i", "--influencer", required=True, help="The influencer id to explain.")
+@click.option("-s", "--strategy", default=None, help="Explain within this strategy.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the answer.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds each of the two solves may run.",
+)
+def explain(
+    scenario_file: Path, influencer: str, strategy: str | None, output_format: str, time_limit
+) -> None:
+    """Say why INFLUENCER is in or out: forced the other way, binding rules, value per cost."""
+
+    def action() -> int:
+        from optimizer.explain import explain as explain_influencer
+
+        scenario = _load(scenario_file, None, time_limit, None)
+        answer = explain_influencer(scenario, influencer, strategy)
+        if output_format == "json":
+            click.echo(json.dumps(answer.to_dict(), indent=2))
+        else:
+            state = "IN the portfolio" if answer.picked else "NOT in the portfolio"
+            click.echo(f"{answer.influencer} is {state} ({answer.strategy or 'base scenario'})")
+            for reason in answer.reasons:
+                click.echo(f"  - {reason}")
+            if answer.swapped_in or answer.swapped_out:
+                click.echo(f"  forced portfolio adds: {', '.join(answer.swapped_in) or '–'}")
+                click.echo(f"  forced portfolio drops: {', '.join(answer.swapped_out) or '–'}")
+        return EXIT_SUCCESS
 
     run_safely(action)
 

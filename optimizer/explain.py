@@ -1,0 +1,185 @@
+"""Why is an influencer in or out? Re-solve with it forced the other way and name binding rules."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .diagnose import explain_infeasible
+from .engine import Prepared, effective_scenario, prepare, solve_effective
+from .errors import InputError
+from .funnel import KPI_COLUMNS
+from .model import group_values, select_candidates
+from .result import Result
+from .scenario import Goal, Scenario
+
+
+@dataclass
+class Explanation:
+    """The answer to "why is X in (or out of) the portfolio?".
+
+    ``objective_change`` is forced − base objective (currency; spend when minimising cost), so
+    a negative number for a maximize goal is what forcing the opposite choice costs.
+    """
+
+    influencer: str
+    strategy: str | None
+    picked: bool
+    base_status: str
+    base_objective: float | None
+    forced: str  # "in" or "out"
+    forced_status: str
+    forced_objective: float | None
+    objective_change: float | None
+    swapped_in: list[str] = field(default_factory=list)
+    swapped_out: list[str] = field(default_factory=list)
+    cost: float = 0.0
+    value: float = 0.0
+    value_per_cost: float | None = None
+    portfolio_value_per_cost: float | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dictionary."""
+        return asdict(self)
+
+
+def _value_per_cost(value: float, cost: float) -> float | None:
+    return value / cost if cost > 0 else None
+
+
+def standalone_value(scenario: Scenario, prepared: Prepared, position: int) -> float:
+    """Value of one influencer on its own (currency; reach not de-duplicated)."""
+    frame = prepared.roster.frame
+    weights = scenario.objective.weights()
+    return float(sum(w * frame[KPI_COLUMNS[k]].iloc[position] for k, w in weights.items()))
+
+
+def binding_rules(scenario: Scenario, prepared: Prepared, position: int, base: Result) -> list[str]:
+    """Rules that keep an unpicked influencer out of the base portfolio (data-only checks)."""
+    roster, overlap = prepared.roster, prepared.overlap
+    rules = scenario.constraints
+    reasons: list[str] = []
+    candidates = select_candidates(scenario, roster)
+    if position in candidates.excluded_by:
+        reasons.append(f"ruled out by the filter {candidates.excluded_by[position]}")
+    picked = {roster.index_of[i] for i in base.selected}
+    if rules.max_pair_overlap is not None:
+        for other, data in overlap.graph[position].items():
+            if other in picked and data["share"] > rules.max_pair_overlap:
+                reasons.append(
+                    f"conflicts with picked {roster.ids[other]}: they share {data['share']:.0%} "
+                    f"of the smaller audience (max_pair_overlap {rules.max_pair_overlap:.0%})"
+                )
+    cost = float(roster.frame["cost"].iloc[position])
+    spend = float(base.kpis.get("spend") or 0.0)
+    if scenario.budget is not None and cost > scenario.budget - spend + 1e-9:
+        left = scenario.budget - spend
+        reasons.append(f"costs {cost:,.0f} but only {left:,.0f} of the budget is left")
+    if rules.max_influencers is not None and len(picked) >= rules.max_influencers:
+        reasons.append(f"max_influencers {rules.max_influencers} is reached")
+    for column, groups in rules.mix.items():
+        label = group_values(roster, column)[position]
+        for group, rule in groups.items():
+            if group.lower() != label or rule.max_count is None:
+                continue
+            in_group = int(np.sum(group_values(roster, column)[list(picked)] == label))
+            if picked and in_group >= rule.max_count:
+                reasons.append(f"{column} {group} max_count {rule.max_count} is full")
+    return reasons
+
+
+def explain(
+    scenario: Scenario,
+    influencer: str,
+    strategy: str | None = None,
+    *,
+    prepared: Prepared | None = None,
+) -> Explanation:
+    """Solve, then re-solve with ``influencer`` forced the other way, and say why."""
+    prepared = prepared or prepare(scenario)
+    roster = prepared.roster
+    if influencer not in roster.index_of:
+        close = difflib.get_close_matches(influencer, roster.ids, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise InputError.single(roster.source, "--influencer", f"no id {influencer!r}{hint}")
+    position = roster.index_of[influencer]
+    effective = effective_scenario(scenario, strategy)
+    base = solve_effective(effective, roster, prepared.overlap, strategy)
+    picked = influencer in base.selected
+    include = [i for i in effective.constraints.include if i != influencer]
+    exclude = [i for i in effective.constraints.exclude if i != influencer]
+    if picked:
+        forced_scenario = effective.with_overrides(
+            {"include": include, "exclude": [*exclude, influencer]}
+        )
+    else:
+        forced_scenario = effective.with_overrides(
+            {"include": [*include, influencer], "exclude": exclude}
+        )
+    forced = solve_effective(forced_scenario, roster, prepared.overlap, strategy)
+
+    value = standalone_value(effective, prepared, position)
+    cost = float(roster.frame["cost"].iloc[position])
+    portfolio_value = float(base.kpis.get("value") or 0.0)
+    portfolio_spend = float(base.kpis.get("spend") or 0.0)
+    explanation = Explanation(
+        influencer=influencer,
+        strategy=strategy,
+        picked=picked,
+        base_status=str(base.status),
+        base_objective=base.objective,
+        forced="out" if picked else "in",
+        forced_status=str(forced.status),
+        forced_objective=forced.objective,
+        objective_change=(
+            forced.objective - base.objective
+            if forced.objective is not None and base.objective is not None
+            else None
+        ),
+        swapped_in=sorted(set(forced.selected) - set(base.selected)),
+        swapped_out=sorted(set(base.selected) - set(forced.selected)),
+        cost=cost,
+        value=value,
+        value_per_cost=_value_per_cost(value, cost),
+        portfolio_value_per_cost=_value_per_cost(portfolio_value, portfolio_spend),
+    )
+    explanation.reasons = _reasons(effective, prepared, position, base, forced, explanation)
+    return explanation
+
+
+def _reasons(
+    scenario: Scenario,
+    prepared: Prepared,
+    position: int,
+    base: Result,
+    forced: Result,
+    answer: Explanation,
+) -> list[str]:
+    reasons: list[str] = []
+    minimize = scenario.goal is Goal.MINIMIZE_COST
+    if not forced.solved:
+        why = forced.diagnosis or explain_infeasible(
+            scenario,
+            prepared.roster,
+            prepared.overlap,
+            select_candidates(scenario, prepared.roster),
+        )
+        reasons.append(f"forcing it {answer.forced} makes the rules impossible: " + "; ".join(why))
+    elif answer.objective_change is not None:
+        word = "spend" if minimize else "value"
+        reasons.append(
+            f"forcing it {answer.forced} changes the {word} by {answer.objective_change:+,.2f} "
+            f"({answer.base_objective:,.2f} → {answer.forced_objective:,.2f})"
+        )
+    if not answer.picked:
+        reasons += binding_rules(scenario, prepared, position, base)
+    if answer.value_per_cost is not None and answer.portfolio_value_per_cost is not None:
+        reasons.append(
+            f"its value per unit of cost is {answer.value_per_cost:,.2f}, against "
+            f"{answer.portfolio_value_per_cost:,.2f} for the picked set as a whole"
+        )
+    return reasons
