@@ -1,0 +1,115 @@
+"""compare, explain and infeasibility diagnosis on a seeded sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from optimizer import Status, compare, load_scenario, prepare, solve
+from optimizer.engine import effective_scenario, solve_effective
+from optimizer.explain import explain
+from optimizer.generate import write_sample
+
+OBJECTIVE_TOLERANCE = 1e-6  # relative
+
+
+def _scenario(tmp_path: Path, extra: dict | None = None, n: int = 60, seed: int = 3):
+    write_sample(tmp_path, n=n, seed=seed)
+    data = {
+        "name": "sample",
+        "roster": "roster.csv",
+        "overlap": "overlap.csv",
+        "budget": 8000,
+        "objective": {"reach": 0.01, "engagement": 0.05, "conversions": 20},
+        "constraints": {"max_influencers": 8, "max_pair_overlap": 0.3},
+        "solver": {"gap": 0},
+    }
+    data.update(extra or {})
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_scenario(path)
+
+
+def test_built_in_strategies_respect_their_tiers_and_hybrid_dominates(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    results = {r.strategy: r for r in compare(scenario, prepared=prepared)}
+    assert set(results) == {"micro-only", "macro-only", "hybrid"}
+    tiers = prepared.roster.frame.set_index("id")["tier"]
+    assert {tiers[i] for i in results["micro-only"].selected} <= {"nano", "micro"}
+    assert {tiers[i] for i in results["macro-only"].selected} <= {"macro", "mega"}
+    best_single = max(results["micro-only"].objective, results["macro-only"].objective)
+    assert results["hybrid"].objective >= best_single * (1 - OBJECTIVE_TOLERANCE)
+
+
+def test_file_strategies_override_the_base(tmp_path: Path) -> None:
+    scenario = _scenario(
+        tmp_path,
+        {"strategies": {"small": {"budget": 2000}, "big": {"budget": 20000}}},
+    )
+    results = {r.strategy: r for r in compare(scenario)}
+    assert results["small"].kpis["spend"] <= 2000 + 1e-6
+    assert results["big"].objective >= results["small"].objective
+
+
+@pytest.mark.parametrize("pick_rank", [0, -1])
+def test_forced_explain_equals_a_resolve_with_the_influencer_forced(
+    tmp_path: Path, pick_rank: int
+) -> None:
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    base = solve(scenario, prepared=prepared)
+    ranked = prepared.roster.frame.sort_values("expected_engagement", ascending=False)
+    outside = [i for i in ranked["id"] if i not in base.selected]
+    target = base.selected[0] if pick_rank == 0 else outside[-1]
+    answer = explain(scenario, target, prepared=prepared)
+    key = "exclude" if answer.picked else "include"
+    forced = solve(scenario.with_overrides({key: [target]}), prepared=prepared)
+    assert answer.picked == (target in base.selected)
+    assert answer.forced_objective == pytest.approx(forced.objective, rel=OBJECTIVE_TOLERANCE)
+    assert answer.objective_change == pytest.approx(
+        forced.objective - base.objective, rel=1e-6, abs=1e-6
+    )
+    # the base optimum is optimal, so forcing the opposite choice can never gain value
+    assert answer.objective_change <= 1e-6 * max(1.0, abs(base.objective))
+    assert answer.reasons
+
+
+def test_explain_names_a_conflict_that_keeps_an_influencer_out(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, {"constraints": {"max_pair_overlap": 0.0}})
+    prepared = prepare(scenario)
+    base = solve(scenario, prepared=prepared)
+    graph, ids = prepared.overlap.graph, prepared.roster.ids
+    picked = {prepared.roster.index_of[i] for i in base.selected}
+    blocked = [p for p in graph if p not in picked and any(q in picked for q in graph[p])]
+    assert blocked, "the sample should have an unpicked neighbour of a picked influencer"
+    answer = explain(scenario, ids[blocked[0]], prepared=prepared)
+    assert any("conflicts with picked" in reason for reason in answer.reasons)
+
+
+def test_infeasible_scenario_names_the_clashing_rules(tmp_path: Path) -> None:
+    scenario = _scenario(
+        tmp_path,
+        {"budget": 3000, "constraints": {"targets": {"conversions": 10_000}}},
+    )
+    result = solve(scenario)
+    assert result.status is Status.INFEASIBLE
+    text = " ".join(result.diagnosis)
+    assert "target conversions" in text
+    assert "reachable" in text
+
+
+def test_elastic_budget_relaxation_is_exactly_what_the_rules_need(tmp_path: Path) -> None:
+    # min_count of one tier needs more money than the budget: the diagnosis must say how much
+    scenario = _scenario(tmp_path, {"constraints": {"mix": {"tier": {"macro": {"min_count": 3}}}}})
+    prepared = prepare(scenario)
+    macro_costs = sorted(prepared.roster.frame.query("tier == 'macro'")["cost"])
+    cheapest_three = sum(macro_costs[:3])
+    tight = scenario.with_overrides({"budget": cheapest_three - 1})
+    result = solve_effective(
+        effective_scenario(tight, None), prepared.roster, prepared.overlap, None
+    )
+    assert result.status is Status.INFEASIBLE
+    assert any(f"{cheapest_three:,.0f}" in reason for reason in result.diagnosis)
