@@ -236,6 +236,8 @@ def validate(scenario_file: Path) -> None:
         click.echo(f"{scenario_file}: ok")
         click.echo(f"  roster   {roster.source}: {len(roster)} influencers, tiers {tiers}")
         click.echo(f"           {defaulted} rows took one or more default rates")
+        for note in roster.notes:
+            click.echo(f"           {note}")
         click.echo(f"  overlap  {prepared.overlap.method}: {prepared.overlap.edge_count} pairs")
         names = scenario.strategy_names()
         click.echo(f"  strategies: {', '.join(names) if names else 'none (built-in ones used)'}")
@@ -288,6 +290,196 @@ def generate(folder: Path, size: int, seed: int, degree: float, force: bool) -> 
         return EXIT_SUCCESS
 
     run_safely(action)
+
+
+# ---------------------------------------------------------------- sweep and batch (many tasks)
+
+
+def execution_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of commands that run many tasks: workers, Dask, per-task limit, results folder."""
+    options = [
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Local worker processes [default: the core count].",
+        ),
+        click.option(
+            "--dask", "dask_address", default=None, help="Run on the Dask scheduler at ADDRESS."
+        ),
+        click.option(
+            "--task-limit",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Wall-clock seconds per task; an overrunning task is killed (no_solution).",
+        ),
+        click.option(
+            "--results",
+            "results_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("inflopt-results"),
+            show_default=True,
+            help="Folder of finished results (one JSON per task); a re-run skips them.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _run_many(tasks: list, workers, dask_address, task_limit, results_dir: Path) -> list:
+    from optimizer.runner import run_tasks
+    from optimizer.store import ResultStore
+
+    return run_tasks(
+        tasks,
+        workers=workers,
+        limit=task_limit,
+        store=ResultStore(results_dir),
+        dask=dask_address,
+        progress=sys.stderr.isatty(),
+    )
+
+
+def _many_exit_code(outcomes: list, problems: list) -> int:
+    if problems or any(o.error for o in outcomes):
+        return EXIT_USAGE
+    return EXIT_SUCCESS if all(o.solved for o in outcomes) else EXIT_NOT_SOLVED
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+
+
+def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
+    from optimizer.errors import InputError
+    from optimizer.scenario import KPI_NAMES
+    from optimizer.sweep import parse_grid
+
+    targets = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name.strip() not in KPI_NAMES or not value:
+            raise InputError.single("cli", "--target", f"{pair!r}: write KPI=VALUE, KPI one of "
+                                    + ", ".join(KPI_NAMES))  # fmt: skip
+        targets[name.strip()] = parse_grid(value, "--target")[0]
+    return targets
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("--budget", "budget_grid", default=None, help="Budgets: 10k:200k:10k or 10k,20k,50k.")
+@click.option("--set", "settings", multiple=True, help="Sweep any numeric setting: PATH=GRID.")
+@click.option("--strategies", default=None, help="Comma-separated strategies; 'base' = as written.")
+@click.option("--kpi", default="conversions", show_default=True, help="KPI of the curve.")
+@click.option("--knee-threshold", type=float, default=None, help="KPI per extra 1,000 spent.")
+@click.option("--target", "targets", multiple=True, help="KPI=VALUE: find the minimum budget.")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="PNG/SVG chart.")
+@solver_options
+@execution_options
+def sweep(scenario_file: Path, budget_grid, settings, strategies, kpi, knee_threshold, targets,
+          chart, solver, time_limit, gap, output_format, output, force, workers, dask_address,
+          task_limit, results_dir) -> None:  # fmt: skip
+    """Solve SCENARIO_FILE over a grid of budgets (or other settings) for every strategy."""
+
+    def action() -> int:
+        from optimizer import sweep as sw
+        from optimizer.engine import strategy_names
+        from optimizer.tables import CHART_FORMATS, check_new
+
+        check_new(output, force)
+        check_new(chart, force, tuple(CHART_FORMATS))
+        axes = [("budget", sw.parse_grid(budget_grid))] if budget_grid else []
+        axes += [sw.parse_setting(text) for text in settings]
+        if not axes:
+            raise click.UsageError("give --budget GRID and/or --set PATH=GRID")
+        scenario = _load(scenario_file, solver, time_limit, gap)
+        names = _names(strategies) or strategy_names(scenario)
+        tasks = sw.sweep_tasks(scenario, axes, [None if n == "base" else n for n in names])
+        outcomes = _run_many(tasks, workers, dask_address, task_limit, results_dir)
+        summaries = sw.analyse(outcomes, kpi, knee_threshold, _targets(targets))
+        _sweep_report(summaries, output_format, output, chart, force)
+        return _many_exit_code(outcomes, [])
+
+    run_safely(action)
+
+
+def _sweep_report(summaries: list, output_format: str, output, chart, force: bool) -> None:
+    from optimizer import sweep as sw
+    from optimizer.tables import frame_table, write_chart, write_tables
+
+    curve, summary = sw.curve_frame(summaries), sw.summary_frame(summaries)
+    if output is not None:
+        sheets = {"curve": curve, "summary": summary}
+        write_tables(output, sheets, sw.curve_records(summaries), force)
+    if chart is not None:
+        kpi = summaries[0].kpi if summaries else "conversions"
+        write_chart(chart, lambda tmp, fmt: sw.draw_chart(summaries, kpi, tmp, fmt), force)
+    if output_format == "json":
+        click.echo(json.dumps(sw.curve_records(summaries), indent=2, default=str))
+        return
+    console = _console()
+    shown = curve.drop(columns=["error", "cached"], errors="ignore").dropna(axis=1, how="all")
+    console.print(frame_table(shown, "Response curve"))
+    console.print(frame_table(summary.dropna(axis=1, how="all"), "Knee and minimum budget"))
+    for path in (output, chart):
+        if path is not None:
+            click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--strategies", default=None, help="Comma-separated strategies; 'base' = as written.")
+@solver_options
+@execution_options
+def batch(paths: tuple[str, ...], strategies, solver, time_limit, gap, output_format, output, force,
+          workers, dask_address, task_limit, results_dir) -> None:  # fmt: skip
+    """Solve every scenario file in PATHS (files, folders, globs); one result per strategy."""
+
+    def action() -> int:
+        from optimizer.batch import batch_tasks, expand_paths
+        from optimizer.tables import check_new
+
+        check_new(output, force)
+        files, problems = expand_paths(paths)
+        overrides = {"name": solver, "time_limit": time_limit, "gap": gap}
+        tasks, bad = batch_tasks(files, _names(strategies), overrides)
+        outcomes = _run_many(tasks, workers, dask_address, task_limit, results_dir)
+        _batch_report(outcomes, problems + bad, output_format, output, force)
+        return _many_exit_code(outcomes, problems + bad)
+
+    run_safely(action)
+
+
+def _batch_report(outcomes: list, problems: list, output_format: str, output, force: bool) -> None:
+    from rich.console import Console
+
+    from optimizer.batch import batch_frame, batch_records, problem_frame
+    from optimizer.report import render_problems
+    from optimizer.tables import frame_table, write_tables
+
+    summary = batch_frame(outcomes)
+    if output is not None:
+        sheets = {"summary": summary, "problems": problem_frame(problems)}
+        write_tables(output, sheets, batch_records(outcomes), force)
+    if problems:
+        render_problems(problems, Console(stderr=True))
+    for outcome in outcomes:
+        if outcome.error:
+            click.echo(f"{outcome.task.label}: {outcome.error.splitlines()[0]}", err=True)
+    if output_format == "json":
+        click.echo(json.dumps(batch_records(outcomes), indent=2, default=str))
+        return
+    _console().print(frame_table(summary, f"Batch: {len(outcomes)} tasks"))
+    if output is not None:
+        click.echo(f"wrote {output}")
 
 
 if __name__ == "__main__":

@@ -143,6 +143,8 @@ def solve_effective(
     result.by_platform = by_group(roster, picked, "platform")
     columns = [c for c in PICK_COLUMNS if c in roster.frame.columns]
     result.picks = roster.frame.iloc[picked][columns].reset_index(drop=True)
+    estimated = roster.frame["cost_estimated"].to_numpy()
+    result.estimated_costs = [roster.ids[p] for p in picked if estimated[p]]
     return result
 
 

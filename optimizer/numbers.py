@@ -18,7 +18,7 @@ _NUMBER = re.compile(
     \s*(?P<percent>%)?\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_MISSING_TEXT = {"", "nan", "n/a", "na", "none", "null", "-", "—"}
+MISSING_TEXT = {"", "nan", "n/a", "na", "none", "null", "-", "—"}
 
 
 class NumberFormatError(ValueError):
@@ -38,7 +38,7 @@ def parse_number(value: object) -> float:
     if isinstance(value, int | float | np.integer | np.floating):
         return float(value)
     text = str(value).strip()
-    if text.lower() in _MISSING_TEXT:
+    if text.lower() in MISSING_TEXT:
         return math.nan
     match = _NUMBER.match(text)
     if match is None:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from .errors import InputError, Problem
 from .numbers import parse_column
-from .roster import Roster, normalize_header, read_table, row_label
+from .reading import normalize_header, read_table
+from .roster import Roster, row_label
 from .scenario import Scenario
 
 PAIR_COLUMNS = ("a", "b", "shared")
@@ -120,7 +121,7 @@ def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:
 def read_overlap_file(path, roster: Roster, shared_kind: str) -> pd.DataFrame:
     """Pairs ``(i, j, share)`` from a file of ``a, b, shared`` rows; every bad row reported."""
     source = str(path)
-    raw = read_table(path)
+    raw = read_table(path).frame
     raw.columns = [normalize_header(c) for c in raw.columns]
     missing = [c for c in PAIR_COLUMNS if c not in raw.columns]
     if missing:

@@ -59,12 +59,17 @@ def render_result(result: Result, console: Console) -> None:
             escape(str(row.platform)),
             escape(str(row.niche)),
             _num(row.followers),
-            _num(row.cost),
+            ("~" if getattr(row, "cost_estimated", False) else "") + _num(row.cost),
             _num(row.expected_reach),
             _num(row.expected_engagement),
             _num(row.expected_conversions, 1),
         )
     console.print(table)
+    if result.estimated_costs:
+        console.print(
+            f"  ~ {len(result.estimated_costs)} costs are estimates from a rate card "
+            "(the roster gave none); confirm prices before booking"
+        )
     console.print(totals_table(result))
     console.print(tier_table(result))
 

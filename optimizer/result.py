@@ -21,6 +21,7 @@ PICK_COLUMNS: tuple[str, ...] = (
     "expected_engagement",
     "expected_conversions",
     "defaulted",
+    "cost_estimated",
 )
 
 
@@ -50,6 +51,7 @@ class Result:
     overlap_source: str = "none"
     currency: str = "USD"
     diagnosis: list[str] = field(default_factory=list)
+    estimated_costs: list[str] = field(default_factory=list)
     model_size: dict[str, int] = field(default_factory=dict)
     picks: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
@@ -79,5 +81,6 @@ class Result:
             "overlap_source": self.overlap_source,
             "currency": self.currency,
             "diagnosis": list(self.diagnosis),
+            "estimated_costs": list(self.estimated_costs),
             "model_size": dict(self.model_size),
         }

@@ -6,7 +6,6 @@ its spreadsheet row number (the header is row 1) and column.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,10 +15,12 @@ import pandera.pandas as pa
 
 from .errors import InputError, Problem
 from .funnel import derive_kpis
-from .numbers import parse_column
-from .scenario import Scenario
+from .numbers import MISSING_TEXT, parse_column
+from .ratecard import estimate_costs
+from .reading import map_columns, normalize_header, read_table
+from .scenario import RateCard, Scenario
 
-REQUIRED_COLUMNS: tuple[str, ...] = ("id", "followers", "cost")
+REQUIRED_COLUMNS: tuple[str, ...] = ("id", "followers")
 RATE_COLUMNS: tuple[str, ...] = (
     "engagement_rate",
     "reach_rate",
@@ -34,6 +35,7 @@ EXPECTED_COLUMNS: tuple[str, ...] = (
     "expected_conversions",
 )
 COUNT_COLUMNS: tuple[str, ...] = ("followers", "cost", "posts", *EXPECTED_COLUMNS)
+ACTIVITY_COLUMNS: tuple[str, ...] = ("avg_likes", "avg_comments")  # per post, counts
 TEXT_COLUMNS: tuple[str, ...] = ("handle", "platform", "niche", "country")
 RESERVED_COLUMNS: tuple[str, ...] = ("tier",)
 HEADER_ROWS = 1  # spreadsheet row of the header; data starts on the next row
@@ -51,6 +53,7 @@ class Roster:
 
     frame: pd.DataFrame
     source: str
+    notes: list[str] = field(default_factory=list)
     index_of: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,32 +70,6 @@ class Roster:
     def column(self, name: str) -> np.ndarray:
         """One column as a numpy array."""
         return self.frame[name].to_numpy()
-
-
-def normalize_header(name: object) -> str:
-    """``' Engagement Rate '`` → ``engagement_rate``: how roster headers are matched."""
-    text = str(name).strip().lstrip("\ufeff").lower()
-    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """The raw table of a CSV, Parquet or Excel file, text cells kept as text."""
-    source = str(path)
-    if not path.exists():
-        raise InputError.single(source, "", "file not found")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in {".csv", ".txt"}:
-            return pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
-            )
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        if suffix in {".xlsx", ".xlsm"}:
-            return pd.read_excel(path, engine="openpyxl")
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError.single(source, "", f"cannot read the table: {exc}") from None
-    raise InputError.single(source, "", "rosters must be .csv, .parquet or .xlsx files")
 
 
 def row_label(position: int) -> str:
@@ -117,9 +94,25 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
     """Read, validate and enrich the scenario's roster; raises InputError with every problem."""
     path = path or scenario.roster_path
     source = str(path)
-    raw = read_table(path)
+    settings = scenario.roster
+    table = read_table(path, settings.encoding, settings.sheet)
+    problems: list[Problem] = map_columns(table, settings.columns, scenario.source)
+    raw = table.frame
     raw.columns = [normalize_header(c) for c in raw.columns]
-    problems: list[Problem] = []
+    for column, value in settings.fill.items():
+        name = normalize_header(column)
+        if name not in raw.columns:
+            raw[name] = str(value)
+        else:
+            blank = raw[name].map(_text) == ""
+            raw.loc[blank, name] = str(value)
+        table.notes.append(f"column {name}: blanks filled with {value!r} (roster.fill)")
+    known = {*REQUIRED_COLUMNS, *RATE_COLUMNS, *COUNT_COLUMNS, *TEXT_COLUMNS, *ACTIVITY_COLUMNS}
+    used = [c for c in raw.columns if c in known]
+    table.notes.append(f"columns used: {', '.join(used) or 'none'}")
+    others = [c for c in raw.columns if c not in known]
+    if others:
+        table.notes.append(f"other columns (kept for mix/resource rules): {', '.join(others)}")
 
     duplicated = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
     if duplicated:
@@ -151,17 +144,14 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
     if missing or len(raw) == 0:
         raise InputError(problems)
 
-    frame = pd.DataFrame(index=range(len(raw)))
-    ids = raw["id"].map(lambda v: "" if pd.isna(v) else str(v).strip())
+    ids = raw["id"].map(_text)
     for position in np.flatnonzero((ids == "").to_numpy()):
         problems.append(Problem(source, f"{row_label(position)}, column id", "id is missing"))
-    for value, group in ids[ids != ""].groupby(ids[ids != ""]):
-        if len(group) > 1:
-            rows = ", ".join(str(p + HEADER_ROWS + 1) for p in group.index)
-            problems.append(Problem(source, f"rows {rows}, column id", f"duplicate id {value!r}"))
+    keep = _duplicate_id_mask(ids, settings.duplicate_ids, source, problems, table.notes)
+    frame = pd.DataFrame(index=range(len(raw)))
     frame["id"] = ids.to_numpy()
 
-    numeric = [c for c in (*COUNT_COLUMNS, *RATE_COLUMNS) if c in raw.columns]
+    numeric = [c for c in (*COUNT_COLUMNS, *RATE_COLUMNS, *ACTIVITY_COLUMNS) if c in raw.columns]
     numeric += [
         c for c, key in _columns_needed(scenario).items() if ".resources." in key and c in raw
     ]
@@ -179,18 +169,74 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
             frame[column] = raw[column].to_numpy()
     for column in TEXT_COLUMNS:
         if column in frame.columns:
-            frame[column] = (
-                frame[column].map(lambda v: "" if pd.isna(v) else str(v).strip()).astype(str)
-            )
+            frame[column] = frame[column].map(_text).astype(str)
 
-    problems.extend(_check_cells(frame, source))
+    card = scenario.rate_card
+    estimate_blanks = "cost" not in frame.columns or (card is not None and card.fill_missing)
+    problems.extend(_check_cells(frame, source, cost_nullable=estimate_blanks))
     if problems:
         raise InputError(problems)
 
+    frame = frame[keep].reset_index(drop=True)
     frame["platform"] = _text_or(frame, "platform", "other").str.lower()
     frame["niche"] = _text_or(frame, "niche", "general").str.lower()
     frame["tier"] = assign_tiers(frame["followers"].to_numpy(), scenario.tier_bounds())
-    return Roster(derive_kpis(frame), source)
+    cost, estimated = estimate_costs(frame, card or RateCard())
+    frame["cost"] = cost
+    frame["cost_estimated"] = estimated
+    if estimated.any():
+        how = "the scenario's rate_card" if card else "the default rate card"
+        table.notes.append(f"cost: {int(estimated.sum())} rows priced from {how}")
+    _engagement_from_activity(frame, table.notes)
+    return Roster(derive_kpis(frame), source, table.notes)
+
+
+def _engagement_from_activity(frame: pd.DataFrame, notes: list[str]) -> None:
+    """Engagement rate = (avg likes + avg comments) ÷ followers where no rate is given."""
+    if "avg_likes" not in frame.columns:
+        return
+    comments = frame["avg_comments"].fillna(0.0) if "avg_comments" in frame.columns else 0.0
+    followers = frame["followers"].replace(0, np.nan)
+    derived = ((frame["avg_likes"] + comments) / followers).clip(upper=1.0)
+    given = frame["engagement_rate"] if "engagement_rate" in frame.columns else np.nan
+    fill = pd.isna(given) & derived.notna()
+    frame["engagement_rate"] = np.where(fill, derived, given)
+    if fill.any():
+        notes.append(
+            f"engagement_rate: {int(fill.sum())} rows from (avg_likes + avg_comments) ÷ followers"
+        )
+
+
+def _text(value: object) -> str:
+    """A text cell, with export placeholders for "missing" (``nan``, ``N/A``) as empty."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = str(value).strip()
+    return "" if text.lower() in MISSING_TEXT else text
+
+
+def _duplicate_id_mask(
+    ids: pd.Series, policy: str, source: str, problems: list[Problem], notes: list[str]
+) -> np.ndarray:
+    """Rows to keep: report every repeated id (policy ``error``) or keep its first / last row."""
+    present = ids[ids != ""]
+    repeated = {v: g.index.tolist() for v, g in present.groupby(present) if len(g) > 1}
+    keep_all = np.ones(len(ids), dtype=bool)
+    if not repeated:
+        return keep_all
+    if policy == "error":
+        for value, positions in repeated.items():
+            rows = ", ".join(str(p + HEADER_ROWS + 1) for p in positions)
+            problems.append(Problem(source, f"rows {rows}, column id", f"duplicate id {value!r}"))
+        return keep_all
+    which = "first" if policy == "keep_first" else "last"
+    for value, positions in repeated.items():
+        kept = positions[0] if which == "first" else positions[-1]
+        rows = ", ".join(str(p + HEADER_ROWS + 1) for p in positions)
+        notes.append(
+            f"duplicate id {value!r} on rows {rows}: kept row {kept + HEADER_ROWS + 1} ({policy})"
+        )
+    return ~(ids.duplicated(keep=which) & (ids != "")).to_numpy()
 
 
 def _text_or(frame: pd.DataFrame, column: str, default: str) -> pd.Series:
@@ -199,17 +245,19 @@ def _text_or(frame: pd.DataFrame, column: str, default: str) -> pd.Series:
     return frame[column].replace("", default)
 
 
-def _schema() -> pa.DataFrameSchema:
+def _schema(cost_nullable: bool = False) -> pa.DataFrameSchema:
     """What valid numeric cells are: counts and money ≥ 0, rates in [0, 1], posts ≥ 1."""
     columns = {
         "followers": pa.Column(float, pa.Check.ge(0), nullable=False),
-        "cost": pa.Column(float, pa.Check.ge(0), nullable=False),
+        "cost": pa.Column(float, pa.Check.ge(0), nullable=cost_nullable, required=False),
         "posts": pa.Column(float, pa.Check.ge(1), nullable=True, required=False),
     }
     for name in EXPECTED_COLUMNS:
         columns[name] = pa.Column(float, pa.Check.ge(0), nullable=True, required=False)
     for name in RATE_COLUMNS:
         columns[name] = pa.Column(float, pa.Check.in_range(0, 1), nullable=True, required=False)
+    for name in ACTIVITY_COLUMNS:
+        columns[name] = pa.Column(float, pa.Check.ge(0), nullable=True, required=False)
     return pa.DataFrameSchema(columns, strict=False)
 
 
@@ -221,9 +269,16 @@ _CHECK_WORDS = {
 }
 
 
-def _check_cells(frame: pd.DataFrame, source: str) -> list[Problem]:
+def _check_cells(frame: pd.DataFrame, source: str, cost_nullable: bool = False) -> list[Problem]:
     problems = []
-    for column in ("followers", "cost", *RATE_COLUMNS, "posts", *EXPECTED_COLUMNS):
+    for column in (
+        "followers",
+        "cost",
+        *RATE_COLUMNS,
+        "posts",
+        *EXPECTED_COLUMNS,
+        *ACTIVITY_COLUMNS,
+    ):
         if column in frame.columns:
             infinite = np.isinf(frame[column].to_numpy(dtype=float))
             for position in np.flatnonzero(infinite):
@@ -232,7 +287,7 @@ def _check_cells(frame: pd.DataFrame, source: str) -> list[Problem]:
                 )
                 frame.loc[position, column] = np.nan
     try:
-        _schema().validate(frame, lazy=True)
+        _schema(cost_nullable).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         for case in cases.itertuples(index=False):

@@ -172,6 +172,54 @@ def _overlap(value: object) -> object:
     return value
 
 
+class RosterSource(StrictModel):
+    """Where the roster comes from and how to read it as exported.
+
+    ``columns`` maps our column names to the file's headers (``followers: "Followers"``);
+    ``fill`` gives a value for a column the file lacks or leaves blank (``platform: tiktok``);
+    ``duplicate_ids`` says what to do with repeated ids (default: report every one).
+    """
+
+    file: str | None = None
+    sheet: str | int | None = None
+    encoding: str = "auto"
+    columns: dict[str, str] = Field(default_factory=dict)
+    fill: dict[str, str | float] = Field(default_factory=dict)
+    duplicate_ids: Literal["error", "keep_first", "keep_last"] = "error"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RosterSource:
+        if not self.file:
+            raise ValueError("give the roster file (roster: path or roster: {file: path})")
+        return self
+
+
+def _roster(value: object) -> object:
+    """``roster: data/roster.csv`` is shorthand for ``roster: {file: data/roster.csv}``."""
+    if isinstance(value, str):
+        return {"file": value}
+    return value
+
+
+class RateCard(StrictModel):
+    """How to price offers that have no cost (currency per post); see optimizer/ratecard.py."""
+
+    method: Literal["tier_range", "per_1000_followers"] = "tier_range"
+    per_1000_followers: dict[str, Annotated[Amount, Field(gt=0.0)]] = Field(default_factory=dict)
+    tiers: dict[str, dict[str, tuple[Amount, Amount]]] = Field(default_factory=dict)
+    fill_missing: bool = True
+
+    @model_validator(mode="after")
+    def _complete(self) -> RateCard:
+        if self.method == "per_1000_followers" and not self.per_1000_followers:
+            raise ValueError("method per_1000_followers needs per_1000_followers rates")
+        for platform, tiers in self.tiers.items():
+            for tier, (low, high) in tiers.items():
+                if not 0 < low <= high:
+                    raise ValueError(f"tiers.{platform}.{tier}: need 0 < low ≤ high")
+        return self
+
+
 class SolverSettings(StrictModel):
     """Which solver runs and when it may stop (seconds; gap as a fraction of the objective)."""
 
@@ -200,12 +248,13 @@ class Scenario(StrictModel):
     """One campaign brief. Paths are relative to the scenario file."""
 
     name: str
-    roster: str
+    roster: Annotated[RosterSource, BeforeValidator(_roster)]
     overlap: Annotated[OverlapSource, BeforeValidator(_overlap)] = Field(
         default_factory=OverlapSource
     )
     budget: Annotated[Amount, Field(gt=0.0)] | None = None
     currency: str = "USD"
+    rate_card: RateCard | None = None
     goal: Goal = Goal.MAXIMIZE_VALUE
     objective: Objective = Field(default_factory=Objective)
     tiers: dict[str, Annotated[Amount, Field(ge=0.0)]] = Field(
@@ -252,7 +301,7 @@ class Scenario(StrictModel):
     @property
     def roster_path(self) -> Path:
         """The roster file."""
-        return self.resolve(self.roster)
+        return self.resolve(self.roster.file or "")
 
     @property
     def overlap_path(self) -> Path | None:
