@@ -69,7 +69,8 @@ def binding_rules(scenario: Scenario, prepared: Prepared, position: int, base: R
     picked = {roster.index_of[i] for i in base.selected}
     if rules.max_pair_overlap is not None:
         for other, data in overlap.graph[position].items():
-            if other in picked and data["share"] > rules.max_pair_overlap:
+            same_creator = data.get("same_creator", False)
+            if other in picked and data["share"] > rules.max_pair_overlap and not same_creator:
                 reasons.append(
                     f"conflicts with picked {roster.ids[other]}: they share {data['share']:.0%} "
                     f"of the smaller audience (max_pair_overlap {rules.max_pair_overlap:.0%})"

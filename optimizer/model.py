@@ -153,6 +153,7 @@ def build_model(
     add_conflicts(built, conflicts, slot, roster)
     add_includes(built, scenario, roster, slot)
     add_resource_limits(built, scenario, roster)
+    add_creator_limits(built, scenario, roster)
     add_targets(built, scenario, roster)
     if elastic:
         problem.sense = pulp.const.LpMinimize
@@ -329,6 +330,23 @@ def add_resource_limits(built: BuiltModel, scenario: Scenario, roster: Roster) -
         if limit.min is not None:
             label = f"resource {column} min {limit.min:,.6g}"
             _add(built, expr, ">=", float(limit.min), f"{name}_min", label)
+
+
+def add_creator_limits(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
+    """At most k offers of one creator (rows sharing the roster's ``creator`` key)."""
+    limit = scenario.constraints.max_offers_per_creator
+    if limit is None or "creator" not in roster.frame.columns:
+        return
+    creators = roster.frame["creator"].to_numpy()[built.candidates.positions]
+    slots: dict[str, list[int]] = {}
+    for k, creator in enumerate(creators):
+        if creator:
+            slots.setdefault(str(creator), []).append(k)
+    for creator, members in slots.items():
+        if len(members) > limit:
+            expr = _affine([(built.x[k], 1.0) for k in members])
+            name = f"creator_{safe_name(creator)}_max_offers"
+            _add(built, expr, "<=", limit, name, f"max_offers_per_creator {limit} ({creator})")
 
 
 def add_targets(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:

@@ -51,8 +51,8 @@ class OverlapGraph:
             return []
         return sorted(
             (min(i, j), max(i, j))
-            for i, j, share in self.graph.edges(data="share")
-            if share > max_pair_overlap
+            for i, j, data in self.graph.edges(data=True)
+            if data["share"] > max_pair_overlap and not data.get("same_creator", False)
         )
 
 
@@ -115,7 +115,32 @@ def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:
             for a, b, s, r in zip(i, j, share, shared_reach, strict=True)
             if s > 0
         )
+    add_same_creator_pairs(graph, roster, scenario.overlap.same_creator, reach)
     return OverlapGraph(graph, method)
+
+
+def add_same_creator_pairs(
+    graph: nx.Graph, roster: Roster, share: float, reach: np.ndarray
+) -> None:
+    """Offers of one creator share audience: pair them (share of the smaller audience).
+
+    Such pairs de-duplicate reach but are never conflicts (``max_offers_per_creator`` limits
+    how many offers of one creator are booked). Pairs given in the overlap file are kept.
+    """
+    if share <= 0 or "creator" not in roster.frame.columns:
+        return
+    creators = roster.frame["creator"].to_numpy()
+    groups: dict[str, list[int]] = {}
+    for position, creator in enumerate(creators):
+        if creator:
+            groups.setdefault(str(creator), []).append(position)
+    for members in groups.values():
+        for i, j in combinations(members, 2):
+            if graph.has_edge(i, j):
+                graph.edges[i, j]["same_creator"] = True
+                continue
+            shared = share * min(reach[i], reach[j])
+            graph.add_edge(i, j, share=share, shared_reach=float(shared), same_creator=True)
 
 
 def read_overlap_file(path, roster: Roster, shared_kind: str) -> pd.DataFrame:

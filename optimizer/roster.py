@@ -36,7 +36,7 @@ EXPECTED_COLUMNS: tuple[str, ...] = (
 )
 COUNT_COLUMNS: tuple[str, ...] = ("followers", "cost", "posts", *EXPECTED_COLUMNS)
 ACTIVITY_COLUMNS: tuple[str, ...] = ("avg_likes", "avg_comments")  # per post, counts
-TEXT_COLUMNS: tuple[str, ...] = ("handle", "platform", "niche", "country")
+TEXT_COLUMNS: tuple[str, ...] = ("handle", "platform", "niche", "country", "creator")
 RESERVED_COLUMNS: tuple[str, ...] = ("tier",)
 HEADER_ROWS = 1  # spreadsheet row of the header; data starts on the next row
 

@@ -125,6 +125,7 @@ class Constraints(StrictModel):
     min_spend: Annotated[Amount, Field(ge=0.0)] | None = None
     min_authenticity: Fraction | None = None
     max_pair_overlap: Fraction | None = None
+    max_offers_per_creator: Annotated[int, Field(ge=1)] | None = None
     tiers: list[str] | None = None
     platforms: list[str] | None = None
     mix: dict[str, dict[str, GroupRule]] = Field(default_factory=dict)
@@ -162,6 +163,7 @@ class OverlapSource(StrictModel):
 
     file: str | None = None
     shared: Literal["auto", "count", "fraction"] = "auto"
+    same_creator: Fraction = 0.5
     estimate: OverlapEstimate = Field(default_factory=OverlapEstimate)
 
 
@@ -230,6 +232,42 @@ class SolverSettings(StrictModel):
     msg: bool = False
 
 
+class ReachSettings(StrictModel):
+    """How reach is de-duplicated across the picked influencers (see docs/reach-models.md).
+
+    ``pairwise`` (default): expected reach minus the shared audience of each picked pair.
+    ``coverage``: exact union over an audience membership table (influencer, unit, weight),
+    reach in the table's weight unit (people). ``sainsbury``: per-segment union under
+    independence from audience shares (influencer, segment, share) and segment sizes (people);
+    ``max_error`` is the largest relative over-estimate the MIP's tangent cuts may make.
+    """
+
+    method: Literal["pairwise", "coverage", "sainsbury"] = "pairwise"
+    membership: str | None = None
+    segments: str | None = None
+    segment_sizes: str | None = None
+    max_error: Annotated[float, Field(gt=0.0, le=0.5)] = 0.01
+
+    @model_validator(mode="after")
+    def _files_fit_method(self) -> ReachSettings:
+        needed = {
+            "pairwise": (),
+            "coverage": ("membership",),
+            "sainsbury": ("segments", "segment_sizes"),
+        }[self.method]
+        missing = [key for key in needed if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"method {self.method} needs {' and '.join(missing)} (a file path)")
+        unused = [
+            key
+            for key in ("membership", "segments", "segment_sizes")
+            if key not in needed and getattr(self, key) is not None
+        ]
+        if unused:
+            raise ValueError(f"method {self.method} does not read {', '.join(unused)}")
+        return self
+
+
 class Strategy(Constraints):
     """A named variant: any constraint key, plus budget, goal and objective, overriding the base."""
 
@@ -263,6 +301,7 @@ class Scenario(StrictModel):
     constraints: Constraints = Field(default_factory=Constraints)
     strategies: dict[str, Strategy] = Field(default_factory=dict)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    reach: ReachSettings = Field(default_factory=ReachSettings)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="scenario")

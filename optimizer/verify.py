@@ -93,11 +93,22 @@ def check_selection(
         chosen = set(picked)
         for i in picked:
             for j, data in overlap.graph[i].items():
-                if j in chosen and i < j and data["share"] > rules.max_pair_overlap:
+                conflict = data["share"] > rules.max_pair_overlap and not data.get("same_creator")
+                if j in chosen and i < j and conflict:
                     violations.append(
                         f"max_pair_overlap: {roster.ids[i]} and {roster.ids[j]} share "
                         f"{data['share']:.0%} of the smaller audience"
                     )
+
+    if rules.max_offers_per_creator is not None and "creator" in frame.columns:
+        creators = [str(frame.iloc[p]["creator"]) for p in picked]
+        for creator in {c for c in creators if c}:
+            booked = creators.count(creator)
+            if booked > rules.max_offers_per_creator:
+                violations.append(
+                    f"max_offers_per_creator: {booked} offers of {creator} "
+                    f"(limit {rules.max_offers_per_creator})"
+                )
 
     for column, limit in rules.resources.items():
         used = float(frame[column].iloc[picked].fillna(0).astype(float).sum())
