@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 
 from .errors import InputError, Problem
 from .numbers import parse_column
-from .reading import normalize_header, read_table
+from .reading import database_label, normalize_header, read_sql, read_table
 from .roster import Roster, row_label
 from .scenario import Scenario
 
@@ -98,9 +99,16 @@ def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:
     graph = nx.Graph()
     graph.add_nodes_from(range(len(roster)))
     path = scenario.overlap_path
+    settings = scenario.overlap
     if path is not None:
-        pairs = read_overlap_file(path, roster, scenario.overlap.shared)
+        pairs = read_overlap_file(path, roster, settings.shared)
         method = "file"
+    elif settings.url:
+        url = scenario.database_url(settings.url)
+        table = read_sql(url, settings.table, settings.query, "overlap")
+        label = database_label(url, settings.table, settings.query)
+        pairs = read_overlap_table(table.frame, label, roster, settings.shared)
+        method = "database"
     else:
         pairs = estimate_overlap(scenario, roster)
         method = "estimate" if len(pairs) else "none"
@@ -143,10 +151,15 @@ def add_same_creator_pairs(
             graph.add_edge(i, j, share=share, shared_reach=float(shared), same_creator=True)
 
 
-def read_overlap_file(path, roster: Roster, shared_kind: str) -> pd.DataFrame:
+def read_overlap_file(path: Path, roster: Roster, shared_kind: str) -> pd.DataFrame:
     """Pairs ``(i, j, share)`` from a file of ``a, b, shared`` rows; every bad row reported."""
-    source = str(path)
-    raw = read_table(path).frame
+    return read_overlap_table(read_table(path).frame, str(path), roster, shared_kind)
+
+
+def read_overlap_table(
+    raw: pd.DataFrame, source: str, roster: Roster, shared_kind: str
+) -> pd.DataFrame:
+    """Pairs ``(i, j, share)`` from a table of ``a, b, shared`` rows; every bad row reported."""
     raw.columns = [normalize_header(c) for c in raw.columns]
     missing = [c for c in PAIR_COLUMNS if c not in raw.columns]
     if missing:

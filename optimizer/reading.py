@@ -138,3 +138,44 @@ def map_columns(
             table.notes.append(f"column {header!r} set aside: {normalize_header(header)} is mapped")
     table.frame = frame.rename(columns=renames)
     return problems
+
+
+def database_label(url: str, table: str | None, query: str | None) -> str:
+    """How a database table is named in messages (password hidden)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is reported by read_sql; show it without credentials
+        shown = url.split("@")[-1]
+    return f"{shown} table {table}" if table else f"{shown} query"
+
+
+def read_sql(url: str, table: str | None, query: str | None, key: str) -> RawTable:
+    """A table or query result from a SQLAlchemy database URL (needs the ``sql`` extra)."""
+    label = database_label(url, table, query)
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise InputError.single(
+            label, key, "reading a database needs SQLAlchemy: pip install 'inflopt[sql]'"
+        ) from None
+    try:
+        engine = sqlalchemy.create_engine(url)
+    except Exception as exc:  # bad URL or missing driver: SQLAlchemy raises several types
+        raise InputError.single(label, f"{key}.url", f"cannot use this URL: {exc}") from None
+    try:
+        with engine.connect() as connection:
+            if table:
+                frame = pd.read_sql_table(table, connection)
+            else:
+                frame = pd.read_sql_query(sqlalchemy.text(query or ""), connection)
+    except ValueError as exc:  # pandas: table not found
+        raise InputError.single(label, f"{key}.table", str(exc)) from None
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        detail = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        raise InputError.single(label, key, f"database error: {detail}") from None
+    finally:
+        engine.dispose()
+    frame.columns = [clean_header(c) for c in frame.columns]
+    return RawTable(frame.reset_index(drop=True), "database")

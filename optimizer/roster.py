@@ -17,7 +17,7 @@ from .errors import InputError, Problem
 from .funnel import derive_kpis
 from .numbers import MISSING_TEXT, parse_column
 from .ratecard import estimate_costs
-from .reading import map_columns, normalize_header, read_table
+from .reading import database_label, map_columns, normalize_header, read_sql, read_table
 from .scenario import RateCard, Scenario
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "followers")
@@ -92,10 +92,15 @@ def _columns_needed(scenario: Scenario) -> dict[str, str]:
 
 def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
     """Read, validate and enrich the scenario's roster; raises InputError with every problem."""
-    path = path or scenario.roster_path
-    source = str(path)
     settings = scenario.roster
-    table = read_table(path, settings.encoding, settings.sheet)
+    path = path or scenario.roster_path
+    if path is None:
+        url = scenario.database_url(settings.url or "")
+        source = database_label(url, settings.table, settings.query)
+        table = read_sql(url, settings.table, settings.query, "roster")
+    else:
+        source = str(path)
+        table = read_table(path, settings.encoding, settings.sheet)
     problems: list[Problem] = map_columns(table, settings.columns, scenario.source)
     raw = table.frame
     raw.columns = [normalize_header(c) for c in raw.columns]

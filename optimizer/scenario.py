@@ -12,7 +12,7 @@ import difflib
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -150,6 +150,27 @@ class Constraints(StrictModel):
         return self
 
 
+class TableSource(StrictModel):
+    """A table in a file, or in a database (SQLAlchemy URL plus a table name or a query)."""
+
+    file: str | None = None
+    url: str | None = None
+    table: str | None = None
+    query: str | None = None
+
+    optional: ClassVar[bool] = False  # True: neither file nor url is fine
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TableSource:
+        if (self.file and self.url) or not (self.file or self.url or self.optional):
+            raise ValueError("give exactly one of file (a path) or url (a database URL)")
+        if self.url and bool(self.table) == bool(self.query):
+            raise ValueError("with url, give exactly one of table or query")
+        if self.file and (self.table or self.query):
+            raise ValueError("table and query go with url, not with file")
+        return self
+
+
 class OverlapEstimate(StrictModel):
     """Assumed shared audience (fraction of the smaller audience) when no overlap file is given."""
 
@@ -158,10 +179,11 @@ class OverlapEstimate(StrictModel):
     max_edges: Annotated[int, Field(gt=0)] = 2_000_000
 
 
-class OverlapSource(StrictModel):
-    """Where pairwise audience overlap comes from."""
+class OverlapSource(TableSource):
+    """Where pairwise audience overlap comes from (a file, a database, or an estimate)."""
 
-    file: str | None = None
+    optional: ClassVar[bool] = True
+
     shared: Literal["auto", "count", "fraction"] = "auto"
     same_creator: Fraction = 0.5
     estimate: OverlapEstimate = Field(default_factory=OverlapEstimate)
@@ -174,7 +196,8 @@ def _overlap(value: object) -> object:
     return value
 
 
-class RosterSource(StrictModel):
+
+class RosterSource(TableSource):
     """Where the roster comes from and how to read it as exported.
 
     ``columns`` maps our column names to the file's headers (``followers: "Followers"``);
@@ -182,18 +205,11 @@ class RosterSource(StrictModel):
     ``duplicate_ids`` says what to do with repeated ids (default: report every one).
     """
 
-    file: str | None = None
     sheet: str | int | None = None
     encoding: str = "auto"
     columns: dict[str, str] = Field(default_factory=dict)
     fill: dict[str, str | float] = Field(default_factory=dict)
     duplicate_ids: Literal["error", "keep_first", "keep_last"] = "error"
-
-    @model_validator(mode="after")
-    def _one_source(self) -> RosterSource:
-        if not self.file:
-            raise ValueError("give the roster file (roster: path or roster: {file: path})")
-        return self
 
 
 def _roster(value: object) -> object:
@@ -338,9 +354,16 @@ class Scenario(StrictModel):
         return candidate if candidate.is_absolute() else self._base_dir / candidate
 
     @property
-    def roster_path(self) -> Path:
-        """The roster file."""
-        return self.resolve(self.roster.file or "")
+    def roster_path(self) -> Path | None:
+        """The roster file (None when the roster lives in a database)."""
+        return self.resolve(self.roster.file) if self.roster.file else None
+
+    def database_url(self, url: str) -> str:
+        """A SQLAlchemy URL with a relative SQLite path resolved against the scenario folder."""
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
+            return prefix + str(self.resolve(url[len(prefix) :]))
+        return url
 
     @property
     def overlap_path(self) -> Path | None:
