@@ -122,6 +122,16 @@ def _report(
     return EXIT_SUCCESS if all(r.solved for r in results) else EXIT_NOT_SOLVED
 
 
+def _write_report(results: list, prepared, path: Path | None, force: bool) -> None:
+    """Write the HTML report of ``results`` when a path is given (atomically)."""
+    if path is None:
+        return
+    from optimizer.html_report import render_html, write_html
+
+    simulations = {r.strategy or "base": r.simulation for r in results if r.simulation}
+    write_html(path, render_html(results, prepared, simulations), force=force)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="inflopt")
 def main() -> None:
@@ -131,17 +141,35 @@ def main() -> None:
 @main.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path))
 @click.option("-s", "--strategy", default=None, help="Solve this strategy of the file.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report to this file.",
+)
 @solver_options
 def solve(
-    scenario_file: Path, strategy: str | None, solver, time_limit, gap, output_format, output, force
+    scenario_file: Path,
+    strategy: str | None,
+    report_path: Path | None,
+    solver,
+    time_limit,
+    gap,
+    output_format,
+    output,
+    force,
 ) -> None:
     """Solve SCENARIO_FILE into a verified portfolio."""
 
     def action() -> int:
+        from optimizer.engine import prepare
         from optimizer.engine import solve as solve_scenario
 
         scenario = _load(scenario_file, solver, time_limit, gap)
-        result = solve_scenario(scenario, strategy)
+        prepared = prepare(scenario)
+        result = solve_scenario(scenario, strategy, prepared=prepared)
+        _write_report([result], prepared, report_path, force)
         return _report([result], output_format, output, force, many=False)
 
     run_safely(action)
@@ -151,11 +179,19 @@ def solve(
 @click.argument("scenario_file", type=click.Path(path_type=Path))
 @click.option("--strategies", default=None, help="Comma-separated strategy names (default: all).")
 @click.option("--details", is_flag=True, help="Also print every strategy's portfolio.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report to this file.",
+)
 @solver_options
 def compare(
     scenario_file: Path,
     strategies: str | None,
     details: bool,
+    report_path: Path | None,
     solver,
     time_limit,
     gap,
@@ -167,11 +203,44 @@ def compare(
 
     def action() -> int:
         from optimizer.engine import compare as compare_strategies
+        from optimizer.engine import prepare
 
         scenario = _load(scenario_file, solver, time_limit, gap)
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
-        results = compare_strategies(scenario, names)
+        prepared = prepare(scenario)
+        results = compare_strategies(scenario, names, prepared=prepared)
+        _write_report(results, prepared, report_path, force)
         return _report(results, output_format, output, force, many=True, details=details)
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The HTML file to write.",
+)
+@click.option("--strategies", default=None, help="Comma-separated strategy names (default: all).")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None)
+def report(
+    scenario_file: Path, output: Path, strategies: str | None, force: bool, time_limit
+) -> None:
+    """Solve every strategy and write one self-contained HTML report a strategist can email."""
+
+    def action() -> int:
+        from optimizer.engine import compare as compare_strategies
+        from optimizer.engine import prepare
+
+        scenario = _load(scenario_file, None, time_limit, None)
+        names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
+        prepared = prepare(scenario)
+        results = compare_strategies(scenario, names, prepared=prepared)
+        _write_report(results, prepared, output, force)
+        click.echo(f"wrote {output}")
+        return EXIT_SUCCESS if all(r.solved for r in results) else EXIT_NOT_SOLVED
 
     run_safely(action)
 
@@ -428,7 +497,7 @@ def _sweep_report(summaries: list, output_format: str, output, chart, force: boo
     console = _console()
     shown = curve.drop(columns=["error", "cached"], errors="ignore").dropna(axis=1, how="all")
     console.print(frame_table(shown, "Response curve"))
-    console.print(frame_table(summary.dropna(axis=1, how="all"), "Knee and minimum budget"))
+    console.print(frame_table(summary, "Knee and minimum budget (blank: not within the grid)"))
     for path in (output, chart):
         if path is not None:
             click.echo(f"wrote {path}")
@@ -470,16 +539,93 @@ def _batch_report(outcomes: list, problems: list, output_format: str, output, fo
         sheets = {"summary": summary, "problems": problem_frame(problems)}
         write_tables(output, sheets, batch_records(outcomes), force)
     if problems:
-        render_problems(problems, Console(stderr=True))
+        render_problems(problems, Console(stderr=True, soft_wrap=True))
     for outcome in outcomes:
         if outcome.error:
             click.echo(f"{outcome.task.label}: {outcome.error.splitlines()[0]}", err=True)
     if output_format == "json":
         click.echo(json.dumps(batch_records(outcomes), indent=2, default=str))
         return
-    _console().print(frame_table(summary, f"Batch: {len(outcomes)} tasks"))
+    shown = summary.drop(columns=["key"])
+    _console().print(frame_table(shown, f"Batch: {len(outcomes)} tasks"))
     if output is not None:
         click.echo(f"wrote {output}")
+
+
+@main.group()
+def overlap() -> None:
+    """Build audience-overlap data (pairs file, membership table) from follower samples."""
+
+
+@overlap.command("build")
+@click.argument("samples", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for overlap.csv (pairs) and membership.csv.",
+)
+@click.option("--influencer-column", default="influencer", show_default=True)
+@click.option("--follower-column", default="follower", show_default=True)
+@click.option(
+    "--symmetric", is_flag=True, help="Rows are mutual links (a follow graph): count both ways."
+)
+@click.option(
+    "--min-shared",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Leave out pairs sharing fewer sampled followers.",
+)
+@click.option(
+    "--weight",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="People one sampled follower stands for (membership weight).",
+)
+@click.option(
+    "--shared",
+    "shared_as",
+    type=click.Choice(["count", "overlap"]),
+    default="count",
+    show_default=True,
+    help="What the pairs file's shared column holds (overlap: for partial samples).",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv")
+@click.option("--force", is_flag=True, help="Overwrite existing files in the folder.")
+def overlap_build(
+    samples: Path,
+    folder: Path,
+    influencer_column: str,
+    follower_column: str,
+    symmetric: bool,
+    min_shared: int,
+    weight: float,
+    shared_as: str,
+    fmt: str,
+    force: bool,
+) -> None:
+    """Count shared followers of every pair in SAMPLES (influencer, follower rows)."""
+
+    def action() -> int:
+        from optimizer.samples import build_tables, read_samples, write_tables
+
+        frame = read_samples(samples, influencer_column, follower_column, symmetric)
+        tables = build_tables(frame, min_shared, weight, shared_as)  # type: ignore[arg-type]
+        written = write_tables(tables, folder, fmt, force)
+        info = tables.samples
+        click.echo(
+            f"{info.rows_read:,} sample rows ({info.repeated:,} repeated), "
+            f"{len(info.influencers):,} influencers, {len(info.followers):,} followers"
+        )
+        click.echo(f"wrote {written[0]} ({len(tables.pairs):,} pairs)")
+        click.echo(f"wrote {written[1]} ({len(tables.membership):,} rows)")
+        return EXIT_SUCCESS
+
+    run_safely(action)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,14 @@ from .errors import VerificationError
 from .kpis import by_group, portfolio_kpis
 from .model import build_model, select_candidates
 from .overlap import OverlapGraph, build_overlap
+from .reach import load_reach
 from .references import check_references
 from .result import PICK_COLUMNS, Result
+from .robust import make_robust, protection, value_coefficients
 from .roster import Roster, load_roster
 from .scenario import Goal, Scenario
 from .solver import Status, run
+from .uncertainty import simulate, simulated_targets
 from .verify import check_selection
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ def prepare(scenario: Scenario) -> Prepared:
     roster = load_roster(scenario)
     check_references(scenario, roster)
     overlap = build_overlap(scenario, roster)
+    load_reach(scenario, roster)  # check audience data up front (kept in memory for the solve)
     return Prepared(scenario, roster, overlap)
 
 
@@ -91,6 +95,7 @@ def solve_effective(
         goal=str(scenario.goal),
         solver=scenario.solver.name.lower(),
         overlap_source=overlap.method,
+        reach_method=scenario.reach.method,
         currency=scenario.currency,
     )
     candidates = select_candidates(scenario, roster)
@@ -110,6 +115,11 @@ def solve_effective(
         "conflict_rows": built.conflict_rows,
         "clique_rows": built.clique_rows,
     }
+    robust_rows = None
+    if scenario.robust is not None and scenario.robust.gamma > 0:
+        robust_rows = make_robust(
+            built, scenario, roster, scenario.robust.gamma, scenario.robust.cv
+        )
     outcome = run(built.problem, scenario.solver)
     result.solve_seconds = outcome.seconds
     result.status = outcome.status
@@ -122,12 +132,23 @@ def solve_effective(
 
     values = np.array([var.varValue or 0.0 for var in built.x], dtype=float)
     picked = [int(p) for p in candidates.positions[values > 0.5]]
-    violations = check_selection(scenario, roster, overlap, picked, outcome.objective)
-    if violations:
-        raise VerificationError(violations)
-
+    solver_objective = None if robust_rows is not None else outcome.objective
+    violations = check_selection(scenario, roster, overlap, picked, solver_objective)
     kpis = portfolio_kpis(scenario, roster, overlap, picked)
     objective = kpis["spend"] if scenario.goal is Goal.MINIMIZE_COST else kpis["value"]
+    if robust_rows is not None and scenario.robust is not None:
+        objective = worst_case_value(scenario, roster, picked, kpis["value"])
+        result.robust = {
+            "gamma": scenario.robust.gamma,
+            "cv": scenario.robust.cv,
+            "nominal_value": kpis["value"],
+            "worst_case_value": objective,
+        }
+        said = outcome.objective
+        if said is not None and abs(said - objective) > 1e-4 * max(1.0, abs(objective)):
+            violations.append(f"robust objective: solver {said:,.4f}, data {objective:,.4f}")
+    if violations:
+        raise VerificationError(violations)
     result.objective = objective
     result.bound = outcome.bound
     if outcome.bound is not None:
@@ -145,7 +166,32 @@ def solve_effective(
     result.picks = roster.frame.iloc[picked][columns].reset_index(drop=True)
     estimated = roster.frame["cost_estimated"].to_numpy()
     result.estimated_costs = [roster.ids[p] for p in picked if estimated[p]]
+    attach_simulation(result, scenario, roster, picked)
     return result
+
+
+def worst_case_value(scenario: Scenario, roster: Roster, picked: list[int], value: float) -> float:
+    """Value when the Γ worst picks fall short by cv of their uncertain value (currency)."""
+    settings = scenario.robust
+    if settings is None or not picked:
+        return value
+    _nominal, deviations = value_coefficients(scenario, roster, picked, settings.cv)
+    return value - protection(deviations, [True] * len(picked), settings.gamma)
+
+
+def attach_simulation(
+    result: Result, scenario: Scenario, roster: Roster, picked: list[int]
+) -> None:
+    """Monte Carlo P10/P50/P90 and the chance of meeting each engagement/conversion target."""
+    if not picked:
+        return
+    settings = scenario.uncertainty
+    simulation = simulate(roster, picked, settings.draws, settings.seed, settings.cv)
+    summary = simulation.to_dict()
+    targets = simulated_targets(scenario.constraints.targets.as_dict())
+    summary["chance_of_meeting_targets"] = simulation.chance_of_meeting(targets)
+    result.simulation = simulation
+    result.uncertainty = summary
 
 
 def strategy_names(scenario: Scenario) -> list[str]:

@@ -184,7 +184,34 @@ def comparison_table(results: Sequence[Result]) -> Table:
                     for r in results
                 ]
                 table.add_row(f"  {escape(tier)} (count / spend)", *row)
+    _uncertainty_rows(table, results)
     return table
+
+
+def _uncertainty_rows(table: Table, results: Sequence[Result]) -> None:
+    """Monte Carlo bands, chance of meeting targets and robust worst case, when present."""
+    if any(r.robust for r in results):
+        table.add_row(
+            "worst-case value (robust)",
+            *[_num(r.robust["worst_case_value"]) if r.robust else "–" for r in results],
+        )
+    for kpi, digits in (("engagement", 0), ("conversions", 1)):
+        cells = []
+        for result in results:
+            band = (result.uncertainty or {}).get(kpi)
+            cells.append(
+                f"{_num(band['p10'], digits)} / {_num(band['p50'], digits)} / "
+                f"{_num(band['p90'], digits)}"
+                if band
+                else "–"
+            )
+        table.add_row(f"{kpi} P10 / P50 / P90", *cells)
+    chances = [(r.uncertainty or {}).get("chance_of_meeting_targets") or {} for r in results]
+    for kpi in sorted({k for c in chances for k in c}):
+        table.add_row(
+            f"chance of meeting {kpi} target",
+            *[f"{c[kpi]:.0%}" if kpi in c else "–" for c in chances],
+        )
 
 
 def render_comparison(results: Sequence[Result], console: Console, details: bool) -> None:

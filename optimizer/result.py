@@ -53,6 +53,9 @@ class Result:
     diagnosis: list[str] = field(default_factory=list)
     estimated_costs: list[str] = field(default_factory=list)
     model_size: dict[str, int] = field(default_factory=dict)
+    uncertainty: dict[str, Any] | None = None
+    robust: dict[str, float] | None = None
+    simulation: Any = field(default=None, repr=False)
     picks: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
@@ -83,4 +86,6 @@ class Result:
             "diagnosis": list(self.diagnosis),
             "estimated_costs": list(self.estimated_costs),
             "model_size": dict(self.model_size),
+            "uncertainty": self.uncertainty,
+            "robust": self.robust,
         }

@@ -196,7 +196,6 @@ def _overlap(value: object) -> object:
     return value
 
 
-
 class RosterSource(TableSource):
     """Where the roster comes from and how to read it as exported.
 
@@ -236,6 +235,25 @@ class RateCard(StrictModel):
                 if not 0 < low <= high:
                     raise ValueError(f"tiers.{platform}.{tier}: need 0 < low ≤ high")
         return self
+
+
+class RobustSettings(StrictModel):
+    """Budgeted-uncertainty (Bertsimas–Sim) protection of the value objective.
+
+    Up to ``gamma`` picks may fall short of their expected engagement and conversions by
+    ``cv`` (a fraction of their value); the plan maximises value in that worst case.
+    """
+
+    gamma: Annotated[float, Field(ge=0.0)] = 0.0
+    cv: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+
+
+class UncertaintySettings(StrictModel):
+    """Monte Carlo of engagement and conversion rates around the roster's values."""
+
+    draws: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
+    seed: int = 0
+    cv: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
 
 
 class SolverSettings(StrictModel):
@@ -290,6 +308,7 @@ class Strategy(Constraints):
     description: str | None = None
     budget: Annotated[Amount, Field(gt=0.0)] | None = None
     goal: Goal | None = None
+    robust: RobustSettings | None = None
     objective: Objective | None = None
     targets: Targets | None = None  # type: ignore[assignment]
     mix: dict[str, dict[str, GroupRule]] | None = None  # type: ignore[assignment]
@@ -309,6 +328,8 @@ class Scenario(StrictModel):
     budget: Annotated[Amount, Field(gt=0.0)] | None = None
     currency: str = "USD"
     rate_card: RateCard | None = None
+    robust: RobustSettings | None = None
+    uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
     goal: Goal = Goal.MAXIMIZE_VALUE
     objective: Objective = Field(default_factory=Objective)
     tiers: dict[str, Annotated[Amount, Field(ge=0.0)]] = Field(
@@ -334,6 +355,10 @@ class Scenario(StrictModel):
                 )
         if self.goal is Goal.MINIMIZE_COST and not self.constraints.targets.as_dict():
             raise ValueError("goal minimize_cost needs at least one constraints.targets entry")
+        if self.goal is Goal.MINIMIZE_COST and self.robust is not None and self.robust.gamma > 0:
+            raise ValueError(
+                "robust protects a value to maximise; it does not apply to minimize_cost"
+            )
         if not self.tiers:
             raise ValueError("tiers: give at least one tier")
         return self
@@ -395,7 +420,7 @@ class Scenario(StrictModel):
         data = self.model_dump(mode="python", exclude={"strategies"})
         overrides = dict(overrides)
         overrides.pop("description", None)
-        for key in ("budget", "goal", "objective", "name"):
+        for key in ("budget", "goal", "objective", "name", "robust"):
             if key in overrides:
                 value = overrides.pop(key)
                 if key == "objective":

@@ -113,3 +113,32 @@ def test_elastic_budget_relaxation_is_exactly_what_the_rules_need(tmp_path: Path
     )
     assert result.status is Status.INFEASIBLE
     assert any(f"{cheapest_three:,.0f}" in reason for reason in result.diagnosis)
+
+
+def test_robust_strategy_maximises_the_worst_case(tmp_path: Path) -> None:
+    from optimizer.engine import worst_case_value
+
+    robust = {"gamma": 2, "cv": 0.4}
+    scenario = _scenario(tmp_path, {"strategies": {"nominal": {}, "robust": {"robust": robust}}})
+    prepared = prepare(scenario)
+    nominal = solve(scenario, "nominal", prepared=prepared)
+    protected = solve(scenario, "robust", prepared=prepared)
+    assert protected.robust is not None and nominal.robust is None
+    assert protected.objective == pytest.approx(protected.robust["worst_case_value"])
+    assert protected.robust["worst_case_value"] <= protected.kpis["value"] + 1e-6
+    # the nominal optimum judged by the same worst case can never beat the robust optimum
+    robust_view = effective_scenario(scenario, "robust")
+    picked = [prepared.roster.index_of[i] for i in nominal.selected]
+    nominal_worst = worst_case_value(robust_view, prepared.roster, picked, nominal.kpis["value"])
+    assert protected.objective >= nominal_worst - 1e-6 * abs(nominal_worst)
+    assert nominal.objective >= protected.kpis["value"] - 1e-6 * abs(nominal.objective)
+
+
+def test_monte_carlo_bands_bracket_the_median(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, {"constraints": {"targets": {"conversions": 1}}})
+    result = solve(scenario)
+    bands = result.uncertainty
+    assert bands is not None
+    for kpi in ("engagement", "conversions"):
+        assert bands[kpi]["p10"] <= bands[kpi]["p50"] <= bands[kpi]["p90"]
+    assert 0.0 <= bands["chance_of_meeting_targets"]["conversions"] <= 1.0
