@@ -22,6 +22,7 @@ EXIT_USAGE = 2  # bad input or usage
 def run_safely(action: Callable[[], int]) -> None:
     """Run a command body; turn inflopt's errors into messages and exit codes."""
     from rich.console import Console
+    from rich.markup import escape
 
     from optimizer.errors import InputError, SolverError, VerificationError
     from optimizer.report import render_problems
@@ -33,7 +34,7 @@ def run_safely(action: Callable[[], int]) -> None:
         render_problems(exc.problems, err)
         code = EXIT_USAGE
     except SolverError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         code = EXIT_USAGE
     except VerificationError as exc:
         err.print(f"[red]error:[/red] {exc}", markup=False, highlight=False)
@@ -109,7 +110,7 @@ def _report(
     from optimizer.report import render_comparison, render_results
 
     if output is not None:
-        write_results(results, output, force=force)
+        write_results(results, output, force=force, many=many)
     if output_format == "json":
         payload = [r.to_dict() for r in results]
         click.echo(json.dumps(payload if many else payload[0], indent=2))
@@ -211,6 +212,8 @@ def compare(
         results = compare_strategies(scenario, names, prepared=prepared)
         _write_report(results, prepared, report_path, force)
         return _report(results, output_format, output, force, many=True, details=details)
+
+    run_safely(action)
 
 
 @main.command()

@@ -17,6 +17,9 @@ DEFAULT_TIER_BOUNDS: dict[str, float] = {
 TIER_NAMES: tuple[str, ...] = tuple(DEFAULT_TIER_BOUNDS)
 PLATFORMS: tuple[str, ...] = ("instagram", "tiktok", "youtube", "other")
 
+# Solvers inflopt can drive, by our name (PuLP class in optimizer/solver.py).
+SOLVER_NAMES: tuple[str, ...] = ("highs", "cbc")
+
 # 1. Engagements per follower per post.
 ENGAGEMENT_RATE: dict[str, dict[str, float]] = {
     "instagram": {

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from .diagnose import explain_empty, explain_infeasible, include_clashes
-from .errors import VerificationError
+from .errors import InputError, Problem, VerificationError
 from .kpis import by_group, portfolio_kpis
 from .model import build_model, select_candidates
 from .overlap import OverlapGraph, build_overlap
@@ -23,7 +24,7 @@ from .references import check_references
 from .result import PICK_COLUMNS, Result
 from .robust import make_robust, protection, value_coefficients
 from .roster import Roster, load_roster
-from .scenario import Goal, Scenario
+from .scenario import Goal, Scenario, SolverSettings
 from .solver import Status, run
 from .uncertainty import simulate, simulated_targets
 from .verify import check_selection
@@ -60,7 +61,18 @@ def with_solver_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     updates = {k: v for k, v in overrides.items() if v is not None}
     if not updates:
         return scenario
-    settings = scenario.solver.model_copy(update=updates)
+    try:
+        settings = SolverSettings.model_validate({**scenario.solver.model_dump(), **updates})
+    except ValidationError as exc:
+        options = {"name": "--solver", "time_limit": "--time-limit", "gap": "--gap"}
+        raise InputError(
+            Problem(
+                "command line",
+                options.get(str(e["loc"][0]), str(e["loc"][0])),
+                e["msg"].removeprefix("Value error, "),
+            )
+            for e in exc.errors()
+        ) from None
     copy = scenario.model_copy(update={"solver": settings})
     copy._source, copy._base_dir = scenario.source, scenario.base_dir
     return copy

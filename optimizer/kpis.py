@@ -8,6 +8,7 @@ import numpy as np
 
 from .funnel import KPI_COLUMNS
 from .overlap import OverlapGraph
+from .reach import load_reach
 from .roster import Roster
 from .scenario import Scenario
 
@@ -31,6 +32,10 @@ def portfolio_kpis(
 
     Units: spend and value in budget currency; reach in people; ``cpm`` = spend per 1,000
     de-duplicated people reached; ``overlap_waste`` = people paid for twice.
+
+    With ``reach.method`` coverage or sainsbury, reach is recomputed exactly from the audience
+    data (people in its unit), ``gross_reach`` and ``overlap_waste`` come from the same data, and
+    ``reach_pairwise`` is the pairwise estimate of the same portfolio, for comparison.
     """
     index = np.asarray(list(picked), dtype=int)
     spend = float(roster.column("cost").astype(float)[index].sum())
@@ -39,6 +44,12 @@ def portfolio_kpis(
     engagement = float(roster.column(KPI_COLUMNS["engagement"]).astype(float)[index].sum())
     conversions = float(roster.column(KPI_COLUMNS["conversions"]).astype(float)[index].sum())
     reach = gross_reach - waste
+    audience = load_reach(scenario, roster)
+    extra: dict[str, float] = {}
+    if audience is not None:
+        gross_reach, reach = audience.gross_reach(index), audience.reach(index)
+        waste = gross_reach - reach
+        extra["reach_pairwise"] = audience.pairwise_reach(index)
     weights = scenario.objective.weights()
     value = weights["reach"] * reach + weights["engagement"] * engagement
     value += weights["conversions"] * conversions
@@ -48,6 +59,7 @@ def portfolio_kpis(
         "reach": reach,
         "gross_reach": gross_reach,
         "overlap_waste": waste,
+        **extra,
         "engagement": engagement,
         "conversions": conversions,
         "value": value,

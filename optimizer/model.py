@@ -14,6 +14,7 @@ import pulp
 
 from .funnel import KPI_COLUMNS
 from .overlap import OverlapGraph, clique_cover
+from .reach import load_reach
 from .roster import Roster
 from .scenario import Goal, GroupRule, Scenario
 
@@ -40,6 +41,8 @@ class BuiltModel:
     elastic: bool = False  # soft rules get a slack variable (see diagnose.elastic_reasons)
     rigid: frozenset[str] = frozenset()  # rule rows that keep no slack even when elastic
     rules: list[RuleRow] = field(default_factory=list)
+    reach_terms: list[tuple[pulp.LpVariable, float]] | None = None  # coverage / sainsbury
+    reach_margin: float = 1.0  # reach targets are multiplied by this (see add_targets)
 
 
 @dataclass
@@ -144,7 +147,7 @@ def build_model(
     ) or scenario.constraints.targets.reach is not None
     conflicts = set(overlap.conflicts(scenario.constraints.max_pair_overlap))
     if needs_reach:
-        add_pair_variables(built, overlap, slot, conflicts)
+        add_reach_model(built, scenario, roster, overlap, slot, conflicts)
 
     set_objective(built, scenario, roster, slot)
     add_budget(built, scenario, roster)
@@ -161,6 +164,27 @@ def build_model(
             _affine([(r.slack, 1.0 / r.scale) for r in built.rules if r.slack is not None])
         )
     return built
+
+
+def add_reach_model(
+    built: BuiltModel,
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    slot: dict[int, int],
+    conflicts: set[tuple[int, int]],
+) -> None:
+    """De-duplicated reach by ``scenario.reach.method``: pairwise (default), coverage, sainsbury.
+
+    The non-pairwise models add their own variables and rows and leave the linear reach
+    terms (people) in ``built.reach_terms``; see docs/reach-models.md.
+    """
+    data = load_reach(scenario, roster)
+    if data is None:
+        add_pair_variables(built, overlap, slot, conflicts)
+        return
+    built.reach_terms = data.add_to_model(built.problem, built.x, built.candidates.positions)
+    built.reach_margin = data.target_margin
 
 
 def add_pair_variables(
@@ -182,7 +206,9 @@ def add_pair_variables(
 
 
 def kpi_expression(built: BuiltModel, roster: Roster, kpi: str) -> pulp.LpAffineExpression:
-    """Expected KPI of the portfolio as a linear expression (reach de-duplicated pairwise)."""
+    """Expected KPI of the portfolio as a linear expression (reach de-duplicated by the model)."""
+    if kpi == "reach" and built.reach_terms is not None:
+        return _affine(built.reach_terms)
     values = roster.column(KPI_COLUMNS[kpi]).astype(float)
     terms = [
         (var, float(values[p])) for var, p in zip(built.x, built.candidates.positions, strict=True)
@@ -210,13 +236,14 @@ def set_objective(
     weights = scenario.objective.weights()
     value = np.zeros(len(built.x))
     for kpi, weight in weights.items():
-        if weight > 0:
+        if weight > 0 and not (kpi == "reach" and built.reach_terms is not None):
             value += (
                 weight * roster.column(KPI_COLUMNS[kpi]).astype(float)[built.candidates.positions]
             )
     terms = list(zip(built.x, value.tolist(), strict=True))
     if weights["reach"] > 0:
         terms += [(y, -weights["reach"] * shared) for _i, _j, shared, y in built.pair_vars]
+        terms += [(v, weights["reach"] * c) for v, c in built.reach_terms or []]
     built.problem.setObjective(_affine(terms))
 
 
@@ -350,7 +377,12 @@ def add_creator_limits(built: BuiltModel, scenario: Scenario, roster: Roster) ->
 
 
 def add_targets(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
-    """``target_<kpi>``: expected KPI ≥ target (reach de-duplicated)."""
+    """``target_<kpi>``: expected KPI ≥ target (reach de-duplicated).
+
+    A reach target is multiplied by ``built.reach_margin`` (1 + ε for Sainsbury reach, whose
+    MIP value may over-state the exact reach by that factor), so the exact reach meets it.
+    """
     for kpi, target in scenario.constraints.targets.as_dict().items():
         expr = kpi_expression(built, roster, kpi)
-        _add(built, expr, ">=", target, f"target_{kpi}", f"target {kpi} {target:,.0f}")
+        rhs = target * built.reach_margin if kpi == "reach" else target
+        _add(built, expr, ">=", rhs, f"target_{kpi}", f"target {kpi} {target:,.0f}")

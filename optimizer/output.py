@@ -64,14 +64,17 @@ def summary_table(results: Sequence[Result]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_results(results: Sequence[Result], path: Path, force: bool = False) -> None:
+def write_results(
+    results: Sequence[Result], path: Path, force: bool = False, many: bool | None = None
+) -> None:
     """Write results by file extension: .json (contract), .csv (picks), .xlsx (summary + picks)."""
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise InputError.single(str(path), "", "output must end in .csv, .json or .xlsx")
     if kind == "json":
         payload = [r.to_dict() for r in results]
-        document = payload[0] if len(payload) == 1 else payload
+        as_list = len(payload) != 1 if many is None else many
+        document = payload if as_list else payload[0]
         atomic_write(path, lambda tmp: tmp.write_text(json.dumps(document, indent=2) + "\n"), force)
     elif kind == "csv":
         frames = [picks_table(r) for r in results if r.solved]

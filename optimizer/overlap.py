@@ -176,8 +176,7 @@ def read_overlap_table(
     b_ids = raw["b"].map(lambda v: "" if pd.isna(v) else str(v).strip()).tolist()
     values = shared.to_numpy(dtype=float)
     if shared_kind == "auto":
-        finite = values[np.isfinite(values)]
-        shared_kind = "count" if finite.size and finite.max() > 1 else "fraction"
+        shared_kind = _shared_kind(values, source, problems)
     followers = roster.column("followers").astype(float)
     seen: dict[tuple[int, int], int] = {}
     rows: list[tuple[int, int, float]] = []
@@ -213,6 +212,8 @@ def read_overlap_table(
             continue
         seen[key] = position
         smaller = min(followers[i], followers[j])
+        if shared_kind == "mixed":
+            continue
         if shared_kind == "count":
             share = value / smaller if smaller > 0 else 0.0
             if value > smaller:
@@ -238,6 +239,35 @@ def read_overlap_table(
     if problems:
         raise InputError(problems)
     return pd.DataFrame(rows, columns=["i", "j", "share"])
+
+
+def _shared_kind(values: np.ndarray, source: str, problems: list[Problem]) -> str:
+    """``fraction`` when every value is ≤ 1, ``count`` when every value is a whole number.
+
+    Anything else is ``mixed``: reported once, and the values are not read further.
+
+    A mix (fractions beside values above 1) is ambiguous: one typo must not turn a file of
+    fractions into follower counts, so it is reported and ``overlap.shared`` must say which.
+    """
+    finite = np.isfinite(values)
+    if not finite.any() or values[finite].max() <= 1:
+        return "fraction"
+    whole = values[finite] == np.round(values[finite])
+    if whole.all():
+        return "count"
+    above = [row_label(int(p)) for p in np.flatnonzero(finite & (values > 1))[:5]]
+    fractional = [
+        row_label(int(p)) for p in np.flatnonzero(finite & (values != np.round(values)))[:5]
+    ]
+    problems.append(
+        Problem(
+            source,
+            "column shared",
+            f"mixes counts ({', '.join(above)}: above 1) and fractions ({', '.join(fractional)}); "
+            "set overlap.shared to count or fraction in the scenario",
+        )
+    )
+    return "mixed"
 
 
 def estimate_overlap(scenario: Scenario, roster: Roster) -> pd.DataFrame:

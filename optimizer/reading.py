@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import difflib
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import InputError, Problem
 
@@ -85,7 +87,14 @@ def read_table(path: Path, encoding: str = "auto", sheet: str | int | None = Non
             return RawTable(frame.reset_index(drop=True), "parquet")
         else:
             raise InputError.single(source, "", "tables must be .csv, .parquet or .xlsx files")
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (
+        ValueError,
+        OSError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        zipfile.BadZipFile,
+        InvalidFileException,
+    ) as exc:
         raise InputError.single(source, "", f"cannot read the table: {exc}") from None
     if grid.empty:
         return RawTable(pd.DataFrame(), used)

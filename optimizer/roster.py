@@ -160,8 +160,10 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
     numeric += [
         c for c, key in _columns_needed(scenario).items() if ".resources." in key and c in raw
     ]
+    flagged: set[tuple[int, str]] = set()  # cells already reported as unreadable
     for column in dict.fromkeys(numeric):
         values, bad = parse_column(raw[column].reset_index(drop=True))
+        flagged.update((position, column) for position in bad)
         for position, text in bad.items():
             problems.append(
                 Problem(
@@ -178,7 +180,7 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
 
     card = scenario.rate_card
     estimate_blanks = "cost" not in frame.columns or (card is not None and card.fill_missing)
-    problems.extend(_check_cells(frame, source, cost_nullable=estimate_blanks))
+    problems.extend(_check_cells(frame, source, estimate_blanks, flagged))
     if problems:
         raise InputError(problems)
 
@@ -274,7 +276,14 @@ _CHECK_WORDS = {
 }
 
 
-def _check_cells(frame: pd.DataFrame, source: str, cost_nullable: bool = False) -> list[Problem]:
+def _check_cells(
+    frame: pd.DataFrame,
+    source: str,
+    cost_nullable: bool = False,
+    flagged: set[tuple[int, str]] | None = None,
+) -> list[Problem]:
+    """Range and missing-value problems of the numeric cells (unreadable cells not repeated)."""
+    flagged = flagged or set()
     problems = []
     for column in (
         "followers",
@@ -297,6 +306,9 @@ def _check_cells(frame: pd.DataFrame, source: str, cost_nullable: bool = False) 
         cases = exc.failure_cases
         for case in cases.itertuples(index=False):
             position = case.index
+            known = position is not None and not pd.isna(position)
+            if known and (int(position), str(case.column)) in flagged:
+                continue
             where = f"column {case.column}"
             if position is not None and not pd.isna(position):
                 where = f"{row_label(int(position))}, {where}"

@@ -22,10 +22,11 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
-from .defaults import DEFAULT_TIER_BOUNDS
+from .defaults import DEFAULT_TIER_BOUNDS, SOLVER_NAMES
 from .errors import InputError, Problem
 from .numbers import NumberFormatError, parse_amount
 
@@ -264,6 +265,16 @@ class SolverSettings(StrictModel):
     gap: Annotated[float, Field(ge=0.0, lt=1.0)] = 1e-6
     threads: Annotated[int, Field(gt=0)] | None = None
     msg: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _known_solver(cls, name: str) -> str:
+        if name.lower() not in SOLVER_NAMES:
+            raise ValueError(
+                f"unknown solver {name!r}; choose one of {', '.join(SOLVER_NAMES)}"
+                + _hint(name.lower(), list(SOLVER_NAMES))
+            )
+        return name.lower()
 
 
 class ReachSettings(StrictModel):
@@ -510,7 +521,16 @@ def read_scenario_data(path: Path) -> dict[str, Any]:
     source = str(path)
     if not path.exists():
         raise InputError.single(source, "", "file not found")
-    text = path.read_text(encoding="utf-8")
+    if not path.is_file():
+        raise InputError.single(source, "", "is a folder, not a scenario file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError.single(
+            source, f"byte {exc.start}", "is not UTF-8 text; save the scenario file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise InputError.single(source, "", f"cannot read the file: {exc.strerror}") from None
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":

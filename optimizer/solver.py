@@ -15,7 +15,7 @@ from .scenario import SolverSettings
 
 log = logging.getLogger(__name__)
 
-SOLVER_CLASSES: dict[str, str] = {"highs": "HiGHS", "cbc": "COIN_CMD"}
+SOLVER_CLASSES: dict[str, str] = {"highs": "HiGHS", "cbc": "COIN_CMD"}  # keys: SOLVER_NAMES
 
 
 class Status(StrEnum):

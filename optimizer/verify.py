@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from .kpis import portfolio_kpis
 from .overlap import OverlapGraph
+from .reach import load_reach
 from .roster import Roster
 from .scenario import Goal, Scenario
 
@@ -123,6 +124,11 @@ def check_selection(
 
     if solver_objective is not None:
         recomputed = spend if scenario.goal is Goal.MINIMIZE_COST else kpis["value"]
+        audience = load_reach(scenario, roster)
+        if audience is not None and scenario.goal is not Goal.MINIMIZE_COST:
+            # the MIP counts reach by its own (documented) approximation; compare like with like
+            excess = audience.model_reach(picked) - kpis["reach"]
+            recomputed += scenario.objective.reach * excess
         if abs(recomputed - solver_objective) > 1e-4 * max(1.0, abs(recomputed)):
             violations.append(
                 f"objective: solver says {solver_objective:,.4f}, data give {recomputed:,.4f}"

@@ -1,0 +1,417 @@
+"""Budget sizing: solve a grid of scenario variants and read the response curve.
+
+A grid axis is a scenario setting and its values, e.g. ``budget`` = ``10k:200k:10k``
+(start:stop:step, stop included) or ``10k,20k,50k``; any numeric setting can be swept by its
+dotted path (``constraints.max_influencers=5:40:5``). Several axes form their product.
+
+For budget axes the curve says, per strategy: the KPIs at every budget, the *marginal
+return* (KPI gained per extra 1,000 of budget between neighbouring grid points), the *knee*
+(the budget after which every further step returns less than a threshold) and the
+*minimum grid budget* whose optimum meets the targets.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .engine import effective_scenario
+from .errors import InputError, Problem
+from .numbers import NumberFormatError, parse_amount
+from .runner import TaskOutcome
+from .scenario import KPI_NAMES, Scenario
+from .tasks import Task, make_task, rebuild_scenario
+
+MAX_POINTS = 10_000  # grid points per sweep (all axes multiplied), a guard against typos
+BUDGET = "budget"
+PER_BUDGET = 1_000.0  # marginal returns are per this much extra budget (currency units)
+DEFAULT_KNEE_SHARE = 0.2  # default threshold: this share of the average return at the start
+CURVE_KPIS: tuple[str, ...] = ("value", "conversions", "engagement", "reach", "spend", "count")
+
+Axis = tuple[str, list[float]]
+
+
+def _number(text: str, where: str) -> float:
+    """One grid number, ``50k`` / ``$1.2M`` / ``0.3`` accepted."""
+    try:
+        value = parse_amount(text.strip())
+    except NumberFormatError as exc:
+        raise InputError.single("cli", where, str(exc)) from None
+    if not math.isfinite(value):
+        raise InputError.single("cli", where, f"{text!r} is not a finite number")
+    return value
+
+
+def parse_grid(text: str, where: str = "--budget") -> list[float]:
+    """Grid values from ``start:stop:step`` (stop included), ``a,b,c`` or a single value.
+
+    Values keep their order of appearance, duplicates removed; ``where`` names the option in
+    error messages.
+    """
+    text = text.strip()
+    if not text:
+        raise InputError.single("cli", where, "give a grid such as 10k:200k:10k or 10k,20k")
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise InputError.single("cli", where, f"{text!r}: a range is start:stop:step")
+        start, stop, step = (_number(p, where) for p in parts)
+        if step <= 0:
+            raise InputError.single("cli", where, f"{text!r}: step must be positive")
+        if stop < start:
+            raise InputError.single("cli", where, f"{text!r}: stop is below start")
+        count = math.floor((stop - start) / step + 1e-9) + 1
+        if count > MAX_POINTS:
+            raise InputError.single("cli", where, f"{text!r} has {count} points (max {MAX_POINTS})")
+        values = [round(start + k * step, 9) for k in range(count)]
+    else:
+        values = [_number(p, where) for p in text.split(",") if p.strip()]
+    return list(dict.fromkeys(values))
+
+
+def parse_setting(text: str) -> Axis:
+    """``path=grid`` (as given to ``--set``) → ``(path, values)``."""
+    path, sep, grid = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        message = f"{text!r}: write PATH=GRID, e.g. budget=10k:50k:10k"
+        raise InputError.single("cli", "--set", message)
+    return path, parse_grid(grid, f"--set {path}")
+
+
+def _plain(value: float) -> float | int:
+    """Whole numbers as int, so integer settings (counts) validate."""
+    return int(value) if float(value).is_integer() else value
+
+
+def set_path(data: dict[str, Any], path: str, value: float, source: str) -> None:
+    """Set a dotted ``path`` in raw scenario data; missing mapping levels are created.
+
+    The scenario schema validates the result, so unknown keys are reported with hints later.
+    """
+    keys = path.split(".")
+    node: Any = data
+    for depth, key in enumerate(keys[:-1]):
+        child = node.get(key) if isinstance(node, dict) else None
+        if child is None:
+            child = {}
+            node[key] = child
+        if not isinstance(child, dict):
+            where = ".".join(keys[: depth + 1])
+            raise InputError.single(source, where, f"--set {path}: {where} is not a mapping")
+        node = child
+    current = node.get(keys[-1])
+    if isinstance(current, dict | list | str | bool):
+        raise InputError.single(source, path, f"--set {path}: only numeric settings can be swept")
+    node[keys[-1]] = _plain(value)
+
+
+def apply_settings(scenario: Scenario, settings: dict[str, float]) -> Scenario:
+    """A copy of ``scenario`` with every dotted-path setting replaced (validated again)."""
+    if not settings:
+        return scenario
+    data = scenario.model_dump(mode="python")
+    for path, value in settings.items():
+        set_path(data, path, value, scenario.source)
+    return rebuild_scenario(data, scenario.source, scenario.base_dir)
+
+
+def grid_points(axes: Sequence[Axis]) -> list[dict[str, float]]:
+    """Every combination of the axes' values, first axis varying slowest."""
+    names = [name for name, _ in axes]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InputError.single("cli", "--set", f"{duplicated[0]} is swept twice")
+    count = math.prod(len(values) for _, values in axes)
+    if count > MAX_POINTS:
+        raise InputError.single("cli", "--set", f"the grid has {count} points (max {MAX_POINTS})")
+    combos = itertools.product(*(values for _, values in axes))
+    return [dict(zip(names, combo, strict=True)) for combo in combos]
+
+
+def sweep_tasks(
+    scenario: Scenario, axes: Sequence[Axis], strategies: Sequence[str | None]
+) -> list[Task]:
+    """One task per strategy × grid point; every bad point is reported at once.
+
+    Grid values are applied to each strategy's effective scenario, so a swept budget wins over
+    a budget a strategy sets.
+    """
+    points = grid_points(axes)
+    tasks: list[Task] = []
+    problems: dict[str, Problem] = {}
+    for strategy in strategies:
+        effective = effective_scenario(scenario, strategy)
+        for point in points:
+            try:
+                tasks.append(make_task(apply_settings(effective, point), strategy, point))
+            except InputError as exc:
+                for problem in exc.problems:
+                    labelled = Problem(
+                        problem.source, problem.where, f"{problem.message} (at {_describe(point)})"
+                    )
+                    problems.setdefault(f"{problem.where}:{problem.message}", labelled)
+    if problems:
+        raise InputError(problems.values())
+    return tasks
+
+
+def _describe(point: dict[str, float]) -> str:
+    return ", ".join(f"{k}={_plain(v):,}" for k, v in point.items())
+
+
+# ---------------------------------------------------------------- the response curve
+
+
+@dataclass
+class SweepPoint:
+    """One solved grid point with its place on the curve.
+
+    ``marginal`` is KPI gained per extra 1,000 of budget since the previous grid budget of the
+    same series (None for the first point, non-budget sweeps, or unsolved neighbours).
+    """
+
+    outcome: TaskOutcome
+    marginal: float | None = None
+    knee: bool = False
+    meets_targets: bool | None = None
+
+    @property
+    def strategy(self) -> str:
+        """The strategy name (``base`` for the scenario as written)."""
+        return self.outcome.task.strategy or "base"
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The swept settings of this point."""
+        return self.outcome.task.params
+
+    def kpi(self, name: str) -> float | None:
+        """A KPI of the verified portfolio (None when unsolved)."""
+        if not self.outcome.solved or self.outcome.result is None:
+            return None
+        value = self.outcome.result["kpis"].get(name)
+        return float(value) if value is not None else None
+
+
+@dataclass
+class SeriesSummary:
+    """The curve of one strategy (and fixed values of the other swept settings)."""
+
+    strategy: str
+    fixed: dict[str, float]
+    kpi: str
+    threshold: float | None
+    knee_budget: float | None = None
+    min_budget: float | None = None
+    targets: dict[str, float] = field(default_factory=dict)
+    points: list[SweepPoint] = field(default_factory=list)
+
+
+def point_targets(point: SweepPoint, extra: dict[str, float]) -> dict[str, float]:
+    """The scenario's own targets at this point, updated with ``extra`` (checked, not imposed)."""
+    raw = point.outcome.task.data.get("constraints", {}).get("targets", {}) or {}
+    targets = {k: float(v) for k, v in raw.items() if v is not None}
+    targets.update(extra)
+    return targets
+
+
+def meets(point: SweepPoint, targets: dict[str, float]) -> bool:
+    """True when the point is solved and every target KPI is reached (1e-9 relative slack)."""
+    if not point.outcome.solved:
+        return False
+    for name, target in targets.items():
+        value = point.kpi(name)
+        if value is None or value < target * (1 - 1e-9) - 1e-9:
+            return False
+    return True
+
+
+def analyse(
+    outcomes: Sequence[TaskOutcome],
+    kpi: str = "conversions",
+    threshold: float | None = None,
+    targets: dict[str, float] | None = None,
+) -> list[SeriesSummary]:
+    """Group outcomes into series and compute marginal returns, knee and minimum budget.
+
+    ``threshold`` is in KPI units per extra 1,000 of budget; None means one fifth of the
+    average return (KPI per 1,000) at the series' smallest solved budget.
+    """
+    if kpi not in CURVE_KPIS:
+        raise InputError.single("cli", "--kpi", f"{kpi!r}: choose one of {', '.join(CURVE_KPIS)}")
+    series: dict[tuple[Any, ...], SeriesSummary] = {}
+    for outcome in outcomes:
+        point = SweepPoint(outcome)
+        fixed = {k: v for k, v in point.params.items() if k != BUDGET}
+        group = (point.strategy, tuple(sorted(fixed.items())))
+        if group not in series:
+            series[group] = SeriesSummary(point.strategy, fixed, kpi, threshold)
+        series[group].points.append(point)
+    for summary in series.values():
+        _analyse_series(summary, targets or {})
+    return list(series.values())
+
+
+def _analyse_series(summary: SeriesSummary, extra_targets: dict[str, float]) -> None:
+    """Fill marginal returns, knee and minimum budget of one series (in place)."""
+    points = summary.points
+    for point in points:
+        targets = point_targets(point, extra_targets)
+        point.meets_targets = meets(point, targets) if targets else None
+        summary.targets = summary.targets or targets
+    if not points or BUDGET not in points[0].params:
+        return
+    points.sort(key=lambda p: p.params[BUDGET])
+    for previous, point in itertools.pairwise(points):
+        low, high = previous.kpi(summary.kpi), point.kpi(summary.kpi)
+        step = point.params[BUDGET] - previous.params[BUDGET]
+        if low is not None and high is not None and step > 0:
+            point.marginal = (high - low) / step * PER_BUDGET
+    if summary.threshold is None:
+        summary.threshold = _default_threshold(points, summary.kpi)
+    summary.knee_budget = _knee(points, summary.threshold)
+    for point in points:
+        point.knee = summary.knee_budget is not None and point.params[BUDGET] == summary.knee_budget
+    reaching = [p.params[BUDGET] for p in points if p.meets_targets]
+    summary.min_budget = min(reaching) if reaching else None
+
+
+def _default_threshold(points: list[SweepPoint], kpi: str) -> float | None:
+    """One fifth of KPI per 1,000 of budget at the smallest solved budget (None if none)."""
+    for point in points:
+        value = point.kpi(kpi)
+        if value is not None and value > 0:
+            return DEFAULT_KNEE_SHARE * value / point.params[BUDGET] * PER_BUDGET
+    return None
+
+
+def _knee(points: list[SweepPoint], threshold: float | None) -> float | None:
+    """The budget after which every further step returns less than ``threshold`` per 1,000.
+
+    That is the end of the last step whose marginal return is still at or above the threshold
+    (the smallest solved budget when none is); None when the last step still pays (the curve
+    has not flattened within the grid) or nothing is solved.
+    """
+    steps = [p for p in points if p.marginal is not None]
+    if threshold is None or not steps or steps[-1].marginal >= threshold:  # type: ignore[operator]
+        return None
+    paying = [p for p in steps if p.marginal >= threshold]  # type: ignore[operator]
+    if paying:
+        return paying[-1].params[BUDGET]
+    solved = [p for p in points if p.outcome.solved]
+    return solved[0].params[BUDGET] if solved else None
+
+
+# ---------------------------------------------------------------- tables and files
+
+
+def curve_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
+    """One row per grid point: strategy, swept settings, status, objective, KPIs, curve marks."""
+    rows = []
+    for summary in summaries:
+        for point in summary.points:
+            result = point.outcome.result or {}
+            kpis = result.get("kpis", {})
+            row: dict[str, Any] = {"strategy": point.strategy}
+            row.update({name: _plain(value) for name, value in point.params.items()})
+            row["status"] = point.outcome.status
+            row["objective"] = result.get("objective")
+            row.update({k: kpis.get(k) for k in ("spend", "count", *KPI_NAMES, "value")})
+            row[f"marginal_{summary.kpi}_per_1k"] = point.marginal
+            row["knee"] = point.knee
+            row["meets_targets"] = point.meets_targets
+            row["cached"] = point.outcome.cached
+            row["error"] = point.outcome.error
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
+    """One row per series: knee budget, threshold used, targets and minimum grid budget."""
+    rows = []
+    for s in summaries:
+        row: dict[str, Any] = {"strategy": s.strategy, **{k: _plain(v) for k, v in s.fixed.items()}}
+        row.update(
+            {
+                "kpi": s.kpi,
+                f"knee_threshold_{s.kpi}_per_1k": s.threshold,
+                "knee_budget": s.knee_budget,
+            }
+        )
+        if s.targets:
+            row["targets"] = ", ".join(f"{k} ≥ {v:,.0f}" for k, v in s.targets.items())
+            row["min_budget_meeting_targets"] = s.min_budget
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def curve_records(summaries: Sequence[SeriesSummary]) -> list[dict[str, Any]]:
+    """The JSON form: each point's result contract plus a ``sweep`` block."""
+    records = []
+    for summary in summaries:
+        for point in summary.points:
+            result = dict(point.outcome.result or {"status": "error", "error": point.outcome.error})
+            result["sweep"] = {
+                "key": point.outcome.task.key,
+                "params": point.params,
+                f"marginal_{summary.kpi}_per_1k": point.marginal,
+                "knee": point.knee,
+                "meets_targets": point.meets_targets,
+                "knee_budget": summary.knee_budget,
+                "min_budget_meeting_targets": summary.min_budget,
+            }
+            records.append(result)
+    return records
+
+
+def series_label(summary: SeriesSummary) -> str:
+    """``hybrid`` or ``hybrid (max_influencers=10)``."""
+    if not summary.fixed:
+        return summary.strategy
+    return f"{summary.strategy} ({_describe(summary.fixed)})"
+
+
+def draw_chart(summaries: Sequence[SeriesSummary], kpi: str, tmp: Any, fmt: str) -> None:
+    """Plot ``kpi`` against the first swept setting per series into ``tmp`` (PNG or SVG).
+
+    Knees are ringed; matplotlib is imported here only (the ``charts`` extra).
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise InputError.single(
+            "cli", "--chart", "needs matplotlib: pip install 'inflopt[charts]'"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 4.8), dpi=120)
+    x_name = next(iter(summaries[0].points[0].params), BUDGET) if summaries else BUDGET
+    for summary in summaries:
+        solved = [p for p in summary.points if p.kpi(kpi) is not None]
+        xs = [p.params.get(x_name, math.nan) for p in solved]
+        line = axes.plot(xs, [p.kpi(kpi) for p in solved], marker="o", label=series_label(summary))
+        knees = [p for p in solved if p.knee]
+        if knees:
+            axes.scatter(
+                [p.params[x_name] for p in knees],
+                [p.kpi(kpi) for p in knees],
+                s=160,
+                facecolors="none",
+                edgecolors=line[0].get_color(),
+                linewidths=2,
+            )
+    axes.set_xlabel(x_name)
+    axes.set_ylabel(kpi)
+    axes.set_title(f"{kpi} by {x_name} (rings: knee)")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(tmp, format=fmt)
+    plt.close(figure)

@@ -1,0 +1,179 @@
+"""One task = one scenario variant solved once: the unit that sweeps and batches fan out.
+
+A :class:`Task` carries the *effective* scenario (strategy merged, sweep values applied) as
+plain JSON data plus the folder its relative paths resolve against, so it can be pickled to a
+local worker process or a Dask worker on another machine (which must see the same files).
+
+Its ``key`` is a SHA-256 over the scenario content, the bytes of the roster, overlap and
+other data files and the solver settings: equal keys mean the same answer, so finished tasks can be
+skipped on a re-run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import InfloptError, InputError
+from .scenario import Scenario, validation_problems
+
+KEY_VERSION = "inflopt-task-1"  # bump when results of the same inputs may change
+
+
+@dataclass(frozen=True)
+class Task:
+    """A self-contained solve request.
+
+    Attributes:
+        key: hex SHA-256 identifying the inputs (see :func:`task_key`).
+        source: the scenario file as the user named it (for messages and tables).
+        strategy: the strategy name the result is labelled with (None = base scenario).
+        data: the effective scenario, ``Scenario.model_dump(mode="json")``.
+        base_dir: folder that relative paths in ``data`` resolve against.
+        params: sweep values applied to this variant, e.g. ``{"budget": 20000.0}``.
+    """
+
+    key: str
+    source: str
+    strategy: str | None
+    data: dict[str, Any]
+    base_dir: str
+    params: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """Short human label: ``file [strategy] budget=20000``."""
+        parts = [Path(self.source).name, self.strategy or "base"]
+        parts += [f"{k}={_short(v)}" for k, v in self.params.items()]
+        return " ".join(parts)
+
+
+def _short(value: float) -> str:
+    """A number without a trailing ``.0``."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+@lru_cache(maxsize=256)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of a file's bytes (cached by path, size and modification time)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_digest(path: Path, source: str, where: str) -> str:
+    """SHA-256 of ``path``; a missing file is an :class:`InputError` naming ``source``/``where``."""
+    try:
+        stat = path.stat()
+    except OSError:
+        raise InputError.single(source, where, f"file not found: {path}") from None
+    return _file_digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+# Scenario keys naming data files: their *contents* enter the task key, not their paths.
+DATA_FILE_KEYS: tuple[str, ...] = (
+    "roster.file",
+    "roster",  # older schema: roster is a plain path
+    "overlap.file",
+    "reach.membership",
+    "reach.segments",
+    "reach.segment_sizes",
+)
+
+
+def _replace_files(data: dict[str, Any], scenario: Scenario) -> None:
+    """Swap every data-file path in ``data`` for the SHA-256 of the file (in place)."""
+    for dotted in DATA_FILE_KEYS:
+        *parents, leaf = dotted.split(".")
+        node: Any = data
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(leaf), str) and node[leaf]:
+            path = scenario.resolve(node[leaf])
+            node[leaf] = {"sha256": file_digest(path, scenario.source, dotted)}
+
+
+def task_key(scenario: Scenario, strategy: str | None) -> str:
+    """Hash of scenario content, data-file bytes and solver settings (hex SHA-256).
+
+    The roster, overlap and other data files enter by content, not path, so moving a project
+    folder keeps its finished results valid while editing a roster invalidates them.
+    """
+    data = scenario.model_dump(mode="json")
+    _replace_files(data, scenario)
+    payload = {
+        "version": KEY_VERSION,
+        "strategy": strategy,
+        "scenario": data,
+        "solver": scenario.solver.model_dump(mode="json"),
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_task(
+    scenario: Scenario, strategy: str | None, params: dict[str, float] | None = None
+) -> Task:
+    """A task for an *effective* scenario (strategy already merged, sweep values applied)."""
+    return Task(
+        key=task_key(scenario, strategy),
+        source=scenario.source,
+        strategy=strategy,
+        data=scenario.model_dump(mode="json"),
+        base_dir=str(scenario.base_dir),
+        params=dict(params or {}),
+    )
+
+
+def rebuild_scenario(data: dict[str, Any], source: str, base_dir: Path) -> Scenario:
+    """Validate raw scenario data into a :class:`Scenario` bound to ``source``/``base_dir``."""
+    from pydantic import ValidationError
+
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(validation_problems(exc, source)) from None
+    scenario._source = source
+    scenario._base_dir = base_dir
+    return scenario
+
+
+def task_scenario(task: Task) -> Scenario:
+    """The task's scenario, validated again on the worker."""
+    return rebuild_scenario(task.data, task.source, Path(task.base_dir))
+
+
+def execute(task: Task) -> dict[str, Any]:
+    """Run one task in this process; never raises.
+
+    Returns a report: ``{"key", "result": <result contract> | None, "error": str | None,
+    "seconds": wall seconds}``. User errors and crashes become ``error`` text.
+    """
+    from .engine import prepare, solve_effective
+
+    started = time.perf_counter()
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        scenario = task_scenario(task)
+        prepared = prepare(scenario)
+        solved = solve_effective(scenario, prepared.roster, prepared.overlap, task.strategy)
+        result = solved.to_dict()
+    except InfloptError as exc:
+        error = str(exc)
+    except Exception as exc:  # a crash in one task must not stop a batch
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    return {
+        "key": task.key,
+        "result": result,
+        "error": error,
+        "seconds": time.perf_counter() - started,
+    }

@@ -1,0 +1,125 @@
+"""Shared helpers: write a roster, optional overlap pairs and a scenario to disk, then load it.
+
+Tests describe an instance as plain data (a DataFrame and a dict) and get back a real
+:class:`optimizer.Scenario`, read through the same file path a user's scenario takes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from optimizer import Scenario, load_scenario
+
+ROSTER_FILE = "roster.csv"
+OVERLAP_FILE = "overlap.csv"
+
+
+def _toml_key(key: str) -> str:
+    bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
+    return key if bare else json.dumps(key)
+
+
+def _toml_value(value: Any) -> str:
+    """One TOML value; mappings become inline tables (None entries are left out)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"TOML cannot hold {value!r}")
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, Mapping):
+        items = [
+            f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items() if v is not None
+        ]
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def to_toml(data: Mapping[str, Any]) -> str:
+    """A small TOML writer for scenario dicts (tomllib only reads)."""
+    return "".join(
+        f"{_toml_key(str(k))} = {_toml_value(v)}\n" for k, v in data.items() if v is not None
+    )
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into Python numbers and lists."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain(v) for v in value]
+    if isinstance(value, np.str_):
+        return str(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def make_scenario(
+    tmp_path: Path,
+    roster_df: pd.DataFrame,
+    scenario_dict: Mapping[str, Any],
+    overlap_df: pd.DataFrame | None = None,
+    fmt: str = "yaml",
+) -> Scenario:
+    """Write the roster (CSV), the overlap pairs (CSV, if given) and the scenario, and load it.
+
+    Every call writes into a fresh sub-folder of ``tmp_path``, so several scenarios made in
+    one test never overwrite each other's data. ``scenario_dict`` needs no ``roster`` or
+    ``name`` key (they default to the written roster and ``"test"``). With ``overlap_df`` the
+    scenario's ``overlap.file`` points at the written pairs; other ``overlap`` settings in
+    ``scenario_dict`` (e.g. ``shared: fraction``) are kept. numpy numbers in ``scenario_dict``
+    are written as plain numbers.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="scenario-", dir=tmp_path))
+    roster_df.to_csv(folder / ROSTER_FILE, index=False)
+    data: dict[str, Any] = {"name": "test", "roster": ROSTER_FILE, **plain(scenario_dict)}
+    if overlap_df is not None:
+        overlap_df.to_csv(folder / OVERLAP_FILE, index=False)
+        settings = data.get("overlap")
+        settings = dict(settings) if isinstance(settings, Mapping) else {}
+        data["overlap"] = {**settings, "file": OVERLAP_FILE}
+    if fmt == "yaml":
+        path = folder / "scenario.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    elif fmt == "toml":
+        path = folder / "scenario.toml"
+        path.write_text(to_toml(data), encoding="utf-8")
+    else:
+        raise ValueError(f"fmt must be 'yaml' or 'toml', not {fmt!r}")
+    return load_scenario(path)
+
+
+@pytest.fixture
+def scenario_maker(tmp_path: Path):
+    """``make_scenario`` bound to this test's ``tmp_path``."""
+
+    def make(
+        roster_df: pd.DataFrame,
+        scenario_dict: Mapping[str, Any],
+        overlap_df: pd.DataFrame | None = None,
+        fmt: str = "yaml",
+    ) -> Scenario:
+        return make_scenario(tmp_path, roster_df, scenario_dict, overlap_df, fmt)
+
+    return make

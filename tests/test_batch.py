@@ -1,0 +1,166 @@
+"""Batches: expansion, resumable result store, wall-clock kills, Dask parity, bad files."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import cli
+from optimizer.batch import batch_tasks, expand_paths
+from optimizer.generate import write_sample
+from optimizer.runner import TaskOutcome, run_tasks
+from optimizer.scenario import load_scenario
+from optimizer.store import ResultStore
+from optimizer.tasks import make_task
+
+TIMING_KEYS = ("solve_seconds", "build_seconds")
+
+
+def scenario_file(path: Path, budget: float, **extra: Any) -> Path:
+    """A scenario over ``data/roster.csv`` beside it (written by the ``clients`` fixture)."""
+    data = {
+        "name": path.stem,
+        "roster": "data/roster.csv",
+        "overlap": "data/overlap.csv",
+        "budget": budget,
+        "objective": {"engagement": 0.05, "conversions": 40},
+        "constraints": {"max_pair_overlap": 0.3, "max_influencers": 10},
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def clients(tmp_path: Path) -> Path:
+    """A folder of 4 client scenarios (one with two strategies) on one seeded roster."""
+    folder = tmp_path / "clients"
+    write_sample(folder / "data", 40, 11)
+    for k, budget in enumerate((2000, 4000, 6000)):
+        scenario_file(folder / f"client{k}.yaml", budget)
+    strategies = {"small": {"tiers": ["nano", "micro"]}, "big": {"tiers": ["macro", "mega"]}}
+    (folder / "nested").mkdir()
+    nested = scenario_file(folder / "nested" / "client3.yaml", 5000, strategies=strategies)
+    text = nested.read_text().replace("data/", "../data/")
+    nested.write_text(text, encoding="utf-8")
+    return folder
+
+
+def comparable(outcome: TaskOutcome) -> dict[str, Any]:
+    """The result contract without timings (which differ run to run)."""
+    assert outcome.result is not None, outcome.error
+    return {k: v for k, v in outcome.result.items() if k not in TIMING_KEYS}
+
+
+def test_expand_folders_globs_and_files(clients: Path) -> None:
+    files, problems = expand_paths([str(clients), str(clients / "client*.yaml"), "missing/*.toml"])
+    names = sorted(p.name for p in files)
+    assert names == ["client0.yaml", "client1.yaml", "client2.yaml", "client3.yaml"]
+    assert [p.source for p in problems] == ["missing/*.toml"]
+    tasks, bad = batch_tasks(files, None)
+    assert not bad
+    assert sorted(t.strategy or "base" for t in tasks) == ["base", "base", "base", "big", "small"]
+
+
+def test_keys_follow_content_not_paths(clients: Path, tmp_path: Path) -> None:
+    first = load_scenario(clients / "client0.yaml")
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "data").mkdir()
+    for name in ("roster.csv", "overlap.csv"):
+        (moved / "data" / name).write_bytes((clients / "data" / name).read_bytes())
+    copy = load_scenario(scenario_file(moved / "client0.yaml", 2000))
+    assert make_task(first, None).key == make_task(copy, None).key
+    assert make_task(first, None).key != make_task(first.with_overrides({"budget": 2001}), None).key
+    with_gap = first.model_copy(update={"solver": first.solver.model_copy(update={"gap": 0.1})})
+    assert make_task(first, None).key != make_task(with_gap, None).key
+    roster = moved / "data" / "roster.csv"
+    roster.write_text(roster.read_text().replace(",", ", ", 1))
+    assert make_task(load_scenario(moved / "client0.yaml"), None).key != make_task(first, None).key
+
+
+def test_interrupted_batch_resumes_with_only_missing_tasks(clients: Path, tmp_path: Path) -> None:
+    files, _ = expand_paths([str(clients)])
+    tasks, _ = batch_tasks(files, None)
+    reference = run_tasks(tasks, workers=2, store=ResultStore(tmp_path / "uninterrupted"))
+    assert all(o.solved and not o.cached for o in reference)
+
+    store = ResultStore(tmp_path / "interrupted")
+    finished: list[str] = []
+
+    def stop_after_two(outcome: TaskOutcome) -> None:
+        finished.append(outcome.task.key)
+        if len(finished) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_tasks(tasks, workers=1, store=store, on_done=stop_after_two)
+    assert store.keys() == set(finished)
+
+    resumed = run_tasks(tasks, workers=2, store=store)
+    assert {o.task.key for o in resumed if o.cached} == set(finished)
+    assert sum(not o.cached for o in resumed) == len(tasks) - 2
+    assert [comparable(o) for o in resumed] == [comparable(o) for o in reference]
+    assert store.keys() == {t.key for t in tasks}
+
+
+def test_a_task_over_its_wall_clock_limit_is_killed(tmp_path: Path) -> None:
+    """A 10,000-influencer solve needs far more than 1.5 s; the small one far less."""
+    write_sample(tmp_path / "data", 10_000, 2)
+    slow = load_scenario(scenario_file(tmp_path / "slow.yaml", 200_000))
+    quick_folder = tmp_path / "quick"
+    write_sample(quick_folder / "data", 30, 2)
+    quick = load_scenario(scenario_file(quick_folder / "quick.yaml", 3000))
+    store = ResultStore(tmp_path / "results")
+    started = time.monotonic()
+    slow_outcome, quick_outcome = run_tasks(
+        [make_task(slow, None), make_task(quick, None)], workers=1, limit=1.5, store=store
+    )
+    assert time.monotonic() - started < 20  # the solver's own limit is 60 s
+    assert slow_outcome.killed and slow_outcome.status == "no_solution"
+    assert "wall-clock limit of 1.5 s" in slow_outcome.result["diagnosis"][0]
+    assert quick_outcome.status == "optimal"  # the pool replaced the killed worker
+    record = json.loads(store.path(slow_outcome.task.key).read_text())
+    assert record["killed"] and record["wall_limit"] == 1.5
+
+    again = run_tasks([make_task(slow, None)], workers=1, limit=1.0, store=store)
+    assert again[0].cached  # a shorter or equal limit would be killed again: reuse
+
+
+def test_dask_local_cluster_gives_the_pool_results(clients: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    files, _ = expand_paths([str(clients)])
+    tasks, _ = batch_tasks(files, None)
+    local = run_tasks(tasks, workers=2)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = run_tasks(tasks, dask=client)
+        limited = run_tasks(tasks[:1], dask=cluster.scheduler_address, limit=60)
+    assert [comparable(o) for o in remote] == [comparable(o) for o in local]
+    assert comparable(limited[0]) == comparable(local[0])
+
+
+def test_one_bad_scenario_is_reported_and_the_others_solve(clients: Path, tmp_path: Path) -> None:
+    (clients / "broken.yaml").write_text("name: broken\nroster: data/roster.csv\nbudgett: 5\n")
+    scenario_file(clients / "no-roster.yaml", 3000, roster="data/missing.csv")
+    results = tmp_path / "results"
+    summary = tmp_path / "summary.csv"
+    args = ["batch", str(clients), "--workers", "2", "--results", str(results), "-o", str(summary)]
+    outcome = CliRunner().invoke(cli.main, args)
+    assert outcome.exit_code == 2
+    assert "budgett: unknown key (did you mean 'budget'?)" in outcome.output
+    assert "missing.csv" in outcome.output
+    rows = summary.read_text().splitlines()
+    assert len(rows) == 1 + 5  # header + the five tasks of the four good files
+    assert all(",optimal," in row for row in rows[1:])
+    assert len(list(results.glob("*.json"))) == 5

@@ -1,0 +1,410 @@
+"""The ``inflopt`` command through click's CliRunner: exit codes, output formats, files written.
+
+Exit codes: 0 solved, 1 solved but infeasible / no solution, 2 bad input or usage. Anything the
+CLI writes goes into ``tmp_path``; the example scenarios are only read.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from cli import main
+from optimizer.scenario import load_scenario
+from optimizer.solver import available_solvers
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+EXAMPLES = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("*.toml")])
+FAST = SCENARIOS / "niche-conversions.toml"  # solves in well under a second
+MULTI = SCENARIOS / "launch.yaml"  # defines its own strategies, all feasible
+PLAIN = {"COLUMNS": "200", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "NO_COLOR": "1"}
+
+CONTRACT_KEYS = {
+    "scenario",
+    "strategy",
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "selected",
+    "kpis",
+    "by_tier",
+    "solve_seconds",
+}
+KPI_KEYS = {
+    "spend",
+    "count",
+    "reach",
+    "engagement",
+    "conversions",
+    "cost_per_engagement",
+    "cost_per_conversion",
+}
+
+
+def run(*args: str | Path) -> Result:
+    """Invoke ``inflopt ARGS``; fail at once on a crash that CliRunner would swallow."""
+    result = CliRunner().invoke(main, [str(a) for a in args], env=PLAIN)
+    crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
+    assert not crashed, "".join(traceback.format_exception(*result.exc_info))  # type: ignore[misc]
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def describe(result: Result) -> str:
+    return f"exit {result.exit_code}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+def budget_of(path: Path) -> float | None:
+    return load_scenario(path).budget
+
+
+def check_contract(document: dict[str, Any], budget: float | None) -> None:
+    """The JSON result contract of one solved result."""
+    assert isinstance(document, dict)
+    assert set(document) >= CONTRACT_KEYS, CONTRACT_KEYS - set(document)
+    assert document["status"] == "optimal"
+    kpis = document["kpis"]
+    assert set(kpis) >= KPI_KEYS, KPI_KEYS - set(kpis)
+    assert kpis["count"] == len(document["selected"]) > 0
+    assert len(set(document["selected"])) == len(document["selected"])
+    if budget is not None:
+        assert kpis["spend"] <= budget + 1e-6
+    assert kpis["spend"] > 0
+    # KPIs are rounded to 6 decimals in the contract
+    unit = {"rel": 1e-4, "abs": 1e-6}
+    assert kpis["cost_per_engagement"] == pytest.approx(kpis["spend"] / kpis["engagement"], **unit)
+    assert kpis["cost_per_conversion"] == pytest.approx(kpis["spend"] / kpis["conversions"], **unit)
+    tiers = document["by_tier"]
+    assert sum(t["count"] for t in tiers.values()) == kpis["count"]
+    assert sum(t["spend"] for t in tiers.values()) == pytest.approx(kpis["spend"])
+    assert isinstance(document["objective"], float)
+    assert document["bound"] is not None
+    assert 0 <= document["gap"] <= 1e-4
+    assert document["solve_seconds"] >= 0
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A private copy of scenarios/ (files plus data) to run commands that write."""
+    target = tmp_path / "scenarios"
+    shutil.copytree(SCENARIOS, target)
+    return target
+
+
+# ---------------------------------------------------------------------------- solve
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_solve_prints_a_table_and_writes_the_contract(path: Path, tmp_path: Path) -> None:
+    """One solve per example: the table on stdout, the JSON contract in the -o file."""
+    out = tmp_path / "result.json"
+    result = run("solve", path, "-o", out)
+    assert result.exit_code == 0, describe(result)
+    text = result.stdout
+    assert "status optimal" in text
+    assert "Picked influencers" in text
+    for title in ("Totals", "Spend by tier"):
+        assert title in text
+    assert "┃ id" in text  # a rendered table header, not just text
+    assert f"wrote {out}" in text
+    document = json.loads(out.read_text("utf-8"))
+    check_contract(document, budget_of(path))
+    assert document["strategy"] is None
+    assert document["scenario"] == load_scenario(path).name
+    for ident in document["selected"]:
+        assert ident in text
+
+
+def test_solve_json_follows_the_contract() -> None:
+    result = run("solve", FAST, "--format", "json")
+    assert result.exit_code == 0, describe(result)
+    document = json.loads(result.stdout)
+    check_contract(document, budget_of(FAST))
+    assert document["strategy"] is None
+    assert result.stderr == ""
+
+
+def test_solve_one_strategy_json() -> None:
+    result = run("solve", MULTI, "--strategy", "micro-only", "--format", "json")
+    assert result.exit_code == 0, describe(result)
+    document = json.loads(result.stdout)
+    check_contract(document, budget_of(MULTI))
+    assert document["strategy"] == "micro-only"
+    assert set(document["by_tier"]) <= {"nano", "micro"}
+
+
+@pytest.mark.parametrize("name", ["nope", "hybird"])
+def test_unknown_strategy_is_a_usage_error(name: str) -> None:
+    result = run("solve", MULTI, "--strategy", name)
+    assert result.exit_code == 2, describe(result)
+    assert f"strategies.{name}" in result.stderr
+    assert "no such strategy" in result.stderr
+    assert "launch.yaml" in result.stderr
+    if name == "hybird":
+        assert "did you mean 'hybrid'" in result.stderr
+
+
+def test_missing_scenario_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("solve", tmp_path / "nowhere.yaml")
+    assert result.exit_code == 2, describe(result)
+    assert "nowhere.yaml" in result.stderr
+    assert "file not found" in result.stderr
+
+
+# ---------------------------------------------------------------------------- compare
+
+def test_compare_json_gives_one_result_per_named_strategy(tmp_path: Path) -> None:
+    out = tmp_path / "compare.json"
+    names = ["micro-only", "macro-only"]  # launch.yaml's own; its hybrid is the slow one
+    result = run("compare", MULTI, "--strategies", ",".join(names), "--format", "json", "-o", out)
+    assert result.exit_code == 0, describe(result)
+    documents = json.loads(result.stdout)
+    assert isinstance(documents, list)
+    assert [d["strategy"] for d in documents] == names
+    for document in documents:
+        check_contract(document, budget_of(MULTI))
+    assert json.loads(out.read_text("utf-8")) == documents
+
+
+def test_compare_json_gives_one_result_per_strategy_and_xlsx_holds_them(tmp_path: Path) -> None:
+    """No strategies in the file: all built-in ones (micro-only, macro-only, hybrid) are solved;
+    some are infeasible for this brief, so the exit code is 1."""
+    path = SCENARIOS / "cheapest-reach.yaml"
+    out = tmp_path / "compare.xlsx"
+    result = run("compare", path, "--format", "json", "-o", out)
+    documents = json.loads(result.stdout)
+    assert [d["strategy"] for d in documents] == ["micro-only", "macro-only", "hybrid"]
+    statuses = [d["status"] for d in documents]
+    assert result.exit_code == (0 if set(statuses) == {"optimal"} else 1), describe(result)
+    for document in documents:
+        if document["status"] == "infeasible":
+            assert document["selected"] == []
+            assert document["diagnosis"], "an infeasible result must say why"
+    sheets = pd.read_excel(out, sheet_name=None)
+    summary = sheets["summary"]
+    assert summary["strategy"].tolist() == [d["strategy"] for d in documents]
+    assert summary["status"].tolist() == statuses
+    for document in documents:
+        picks = sheets[document["strategy"]]
+        if document["selected"]:
+            assert sorted(picks["id"].astype(str)) == sorted(document["selected"])
+        else:
+            assert picks.empty
+
+
+def test_compare_one_strategy_json_file_matches_stdout(tmp_path: Path) -> None:
+    out = tmp_path / "one.json"
+    result = run("compare", FAST, "--strategies", "hybrid", "--format", "json", "-o", out)
+    assert result.exit_code == 0, describe(result)
+    printed = json.loads(result.stdout)
+    assert isinstance(printed, list)
+    assert len(printed) == 1
+    assert json.loads(out.read_text("utf-8")) == printed
+
+
+# ---------------------------------------------------------------------------- -o files
+
+
+def _read_back(path: Path) -> dict[str, Any]:
+    """What an output file says: selected ids and (where stored) the KPIs."""
+    if path.suffix == ".json":
+        document = json.loads(path.read_text("utf-8"))
+        return {"selected": document["selected"], "spend": document["kpis"]["spend"]}
+    if path.suffix == ".csv":
+        picks = pd.read_csv(path)
+        return {"selected": picks["id"].astype(str).tolist(), "spend": picks["cost"].sum()}
+    sheets = pd.read_excel(path, sheet_name=None)
+    picks = sheets["portfolio"]
+    summary = sheets["summary"]
+    assert len(summary) == 1
+    return {"selected": picks["id"].astype(str).tolist(), "spend": summary["spend"].iloc[0]}
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".xlsx"])
+def test_output_file_matches_the_json_result(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"out{suffix}"
+    result = run("solve", FAST, "--format", "json", "-o", out)
+    assert result.exit_code == 0, describe(result)
+    document = json.loads(result.stdout)
+    written = _read_back(out)
+    assert sorted(written["selected"]) == sorted(document["selected"])
+    assert written["spend"] == pytest.approx(document["kpis"]["spend"])
+    if suffix == ".json":
+        assert json.loads(out.read_text("utf-8")) == document
+    if suffix == ".csv":
+        picks = pd.read_csv(out)
+        assert set(picks["strategy"]) == {"base"}
+        assert {"id", "tier", "cost", "expected_reach"} <= set(picks.columns)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp file left
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".xlsx"])
+def test_output_file_is_not_overwritten_without_force(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"keep{suffix}"
+    out.write_bytes(b"precious\n")
+    result = run("solve", FAST, "-o", out)
+    assert result.exit_code == 2, describe(result)
+    assert out.name in result.stderr
+    assert "--force" in result.stderr
+    assert out.read_bytes() == b"precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+    result = run("solve", FAST, "--format", "json", "-o", out, "--force")
+    assert result.exit_code == 0, describe(result)
+    document = json.loads(result.stdout)
+    assert sorted(_read_back(out)["selected"]) == sorted(document["selected"])
+
+
+def test_output_with_unknown_extension_is_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    result = run("solve", FAST, "-o", out)
+    assert result.exit_code == 2, describe(result)
+    assert "out.txt" in result.stderr
+    assert ".csv, .json or .xlsx" in result.stderr
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------- infeasible
+
+
+def test_infeasible_scenario_exits_1_and_names_the_clashing_rule(workdir: Path) -> None:
+    path = workdir / "too-many-macros.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "Five macros on a shoestring",
+                "roster": "data/roster.csv",
+                "overlap": "data/overlap.csv",
+                "budget": 500,
+                "objective": {"engagement": 0.1},
+                "constraints": {"mix": {"tier": {"macro": {"min_count": 5}}}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = run("solve", path)
+    assert result.exit_code == 1, describe(result)
+    assert "infeasible" in result.stdout
+    assert "macro min_count 5" in result.stdout
+    assert "500" in result.stdout
+
+    result = run("solve", path, "--format", "json")
+    assert result.exit_code == 1, describe(result)
+    document = json.loads(result.stdout)
+    assert document["status"] == "infeasible"
+    assert document["selected"] == []
+    assert any("macro min_count 5" in reason for reason in document["diagnosis"])
+
+
+# ---------------------------------------------------------------------------- validate, schema
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_validate_good_file(path: Path) -> None:
+    result = run("validate", path)
+    assert result.exit_code == 0, describe(result)
+    assert f"{path}: ok" in result.stdout
+    assert "300 influencers" in result.stdout
+    assert result.stderr == ""
+
+
+def test_schema_is_json_schema_with_budget() -> None:
+    result = run("schema")
+    assert result.exit_code == 0, describe(result)
+    schema = json.loads(result.stdout)
+    assert schema["type"] == "object"
+    assert {"budget", "name", "roster", "constraints", "strategies"} <= set(schema["properties"])
+    assert {"name", "roster"} <= set(schema["required"])
+    assert "budget" in result.stdout
+    # every $ref points at a definition that exists
+    definitions = schema.get("$defs", {})
+
+    def refs(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return found + [r for v in node.values() for r in refs(v)]
+        if isinstance(node, list):
+            return [r for v in node for r in refs(v)]
+        return []
+
+    for ref in refs(schema):
+        assert ref.startswith("#/$defs/")
+        assert ref.removeprefix("#/$defs/") in definitions
+
+
+# ---------------------------------------------------------------------------- generate
+
+
+def test_generate_writes_files_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    folder = tmp_path / "sample"
+    result = run("generate", folder, "-n", "40", "--seed", "3")
+    assert result.exit_code == 0, describe(result)
+    roster, overlap = folder / "roster.csv", folder / "overlap.csv"
+    assert len(pd.read_csv(roster)) == 40
+    assert {"a", "b", "shared"} <= set(pd.read_csv(overlap).columns)
+    before = (roster.read_bytes(), overlap.read_bytes())
+
+    result = run("generate", folder, "-n", "50", "--seed", "4")
+    assert result.exit_code == 2, describe(result)
+    assert "--force" in result.stderr
+    assert "roster.csv" in result.stderr
+    assert (roster.read_bytes(), overlap.read_bytes()) == before
+
+    result = run("generate", folder, "-n", "50", "--seed", "4", "--force")
+    assert result.exit_code == 0, describe(result)
+    assert len(pd.read_csv(roster)) == 50
+
+
+def test_generate_refuses_when_only_the_overlap_file_exists(tmp_path: Path) -> None:
+    (tmp_path / "overlap.csv").write_text("mine\n")
+    result = run("generate", tmp_path, "-n", "10")
+    assert result.exit_code == 2, describe(result)
+    assert (tmp_path / "overlap.csv").read_text() == "mine\n"
+    assert not (tmp_path / "roster.csv").exists()
+
+
+def test_generated_sample_validates(tmp_path: Path) -> None:
+    run("generate", tmp_path, "-n", "30", "--seed", "11")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: generated\nroster: roster.csv\noverlap: overlap.csv\nbudget: 5k\n"
+        "objective: {engagement: 0.1}\n",
+        encoding="utf-8",
+    )
+    result = run("validate", scenario)
+    assert result.exit_code == 0, describe(result)
+    assert "30 influencers" in result.stdout
+
+
+# ---------------------------------------------------------------------------- solvers
+
+
+@pytest.mark.skipif("cbc" in available_solvers(), reason="CBC is installed here")
+def test_missing_cbc_is_a_clear_usage_error() -> None:
+    result = run("solve", FAST, "--solver", "cbc")
+    assert result.exit_code == 2, describe(result)
+    assert "cbc" in result.stderr
+    assert "not installed" in result.stderr
+
+
+@pytest.mark.skipif("cbc" in available_solvers(), reason="CBC is installed here")
+def test_missing_cbc_message_keeps_the_install_hint() -> None:
+    result = run("solve", FAST, "--solver", "cbc")
+    assert "pip install 'inflopt[cbc]'" in result.stderr
+
+
+def test_unknown_solver_option_is_a_usage_error() -> None:
+    result = run("solve", FAST, "--solver", "nope")
+    assert result.exit_code == 2, describe(result)
+    assert "unknown solver 'nope'" in result.stderr
+    assert "highs" in result.stderr

@@ -1,0 +1,129 @@
+"""Export-style numbers: ``12.5k``, ``1.2M``, ``3.1%``, ``$450``, ``1,200`` and missing cells."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from optimizer.numbers import NumberFormatError, parse_amount, parse_column, parse_number
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12.5k", 12_500.0),
+        ("12.5K", 12_500.0),
+        ("1.2M", 1_200_000.0),
+        ("1.2m", 1_200_000.0),
+        ("2bn", 2e9),
+        ("3.1%", 0.031),
+        ("100%", 1.0),
+        ("$450", 450.0),
+        ("$1,200", 1_200.0),
+        ("1,200", 1_200.0),
+        ("1,234,567.5", 1_234_567.5),
+        (" 7 ", 7.0),
+        ("€1.5k", 1_500.0),
+        ("£20", 20.0),
+        ("-3", -3.0),
+        ("-$120", -120.0),
+        ("+4", 4.0),
+        (".5", 0.5),
+        ("12.5 k", 12_500.0),
+    ],
+)
+def test_parse_number_reads_export_text(text: str, expected: float) -> None:
+    assert parse_number(text) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "N/A", "n/a", "", "   ", "none", "null", "-"])
+def test_parse_number_missing_text_is_nan(text: str) -> None:
+    assert math.isnan(parse_number(text))
+
+
+def test_parse_number_none_is_nan() -> None:
+    assert math.isnan(parse_number(None))
+
+
+@pytest.mark.parametrize("value", [3, 2.5, np.int64(4), np.float32(0.5)])
+def test_parse_number_passes_numbers_through(value: object) -> None:
+    assert parse_number(value) == pytest.approx(float(value))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["abc", "12abc", "1,2,3", "1,20", "1.2.3", "$-5", "12kk", "5 %%", "k", "%", "$"],
+)
+def test_parse_number_rejects_bad_text(text: str) -> None:
+    with pytest.raises(NumberFormatError, match="is not a number"):
+        parse_number(text)
+
+
+def test_parse_number_rejects_booleans() -> None:
+    with pytest.raises(NumberFormatError):
+        parse_number(True)
+
+
+def test_number_format_error_is_a_value_error() -> None:
+    assert issubclass(NumberFormatError, ValueError)
+
+
+def test_parse_amount_refuses_missing_values() -> None:
+    assert parse_amount("$50k") == 50_000.0
+    for text in ("", "N/A", "nan"):
+        with pytest.raises(NumberFormatError):
+            parse_amount(text)
+
+
+def test_parse_column_parses_text_and_reports_bad_cells_by_position() -> None:
+    column = pd.Series(
+        ["12.5k", "1.2M", "3.1%", "$450", "1,200", " 7 ", "€1.5k", "-3", "nan", "N/A", "", "abc"],
+        index=range(100, 112),
+        name="followers",
+    )
+    values, bad = parse_column(column)
+    expected = [12_500, 1.2e6, 0.031, 450, 1_200, 7, 1_500, -3]
+    assert values.iloc[:8].tolist() == pytest.approx(expected)
+    assert values.iloc[8:].isna().all()
+    assert bad == {11: "abc"}  # positions, not index labels
+    assert values.index.tolist() == column.index.tolist()
+    assert values.name == "followers"
+
+
+def test_parse_column_rejects_ambiguous_separators() -> None:
+    values, bad = parse_column(pd.Series(["1,2,3", "1,234"]))
+    assert bad == {0: "1,2,3"}
+    assert math.isnan(values.iloc[0])
+    assert values.iloc[1] == 1_234
+
+
+def test_parse_column_numeric_dtype_passes_through() -> None:
+    values, bad = parse_column(pd.Series([1, 2, 3], dtype="int64"))
+    assert bad == {}
+    assert values.dtype == float
+    assert values.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_parse_column_with_none_and_nan_cells() -> None:
+    values, bad = parse_column(pd.Series(["5", None, float("nan")], dtype=object))
+    assert bad == {}
+    assert values.iloc[0] == 5.0
+    assert values.iloc[1:].isna().all()
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_thousands_separators_round_trip(number: int) -> None:
+    assert parse_number(f"{number:,}") == number
+    assert parse_number(f"${number:,}") == number
+    assert parse_number(f"-{number}") == -number
+
+
+@given(st.integers(min_value=0, max_value=10_000))
+def test_percent_is_a_fraction(hundredths: int) -> None:
+    text = f"{hundredths / 100:.2f}%"
+    assert parse_number(text) == pytest.approx(hundredths / 10_000, abs=1e-12)

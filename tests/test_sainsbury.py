@@ -1,0 +1,232 @@
+"""Segment-based (Sainsbury) reach: simulation, the tangent-cut error bound, enumeration oracle.
+
+The oracle computes N_s (1 − Π(1 − p_is)) with plain Python products from its own data (it
+never calls the engine's formula), and lists every portfolio of ≤ 9 influencers.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_scenario
+
+from optimizer import Status, solve
+from optimizer.engine import prepare
+from optimizer.errors import InputError
+from optimizer.reach import load_reach
+from optimizer.sainsbury import envelope, max_relative_error, tangent_points
+
+TOL = 1e-6
+SEGMENTS = ("f18-24", "f25-34", "m18-24", "m25-34")
+
+
+def instance(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Roster (expected reach, cost), audience shares per segment, and segment sizes (people)."""
+    sizes = pd.DataFrame({"segment": SEGMENTS, "size": rng.integers(20, 60, len(SEGMENTS)) * 1000})
+    reach = rng.integers(5, 25, n) * 1000
+    roster = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(n)],
+            "followers": reach * 3,
+            "cost": rng.integers(1, 20, n) * 100,
+            "platform": "instagram",
+            "niche": "beauty",
+            "expected_reach": reach,
+            "expected_engagement": rng.integers(10, 100, n),
+            "expected_conversions": 1.0,
+        }
+    )
+    rows = []
+    for i in range(n):
+        shares = rng.dirichlet(np.ones(len(SEGMENTS))) * rng.uniform(0.6, 1.0)
+        rows += [(f"c{i}", s, round(float(v), 4)) for s, v in zip(SEGMENTS, shares, strict=True)]
+    return roster, pd.DataFrame(rows, columns=["influencer", "segment", "share"]), sizes
+
+
+def penetration(roster: pd.DataFrame, shares: pd.DataFrame, sizes: pd.DataFrame) -> dict:
+    """p[(influencer, segment)] = expected reach × share / segment size (the oracle's reading)."""
+    size = dict(zip(sizes["segment"], sizes["size"], strict=True))
+    reach = dict(zip(roster["id"], roster["expected_reach"], strict=True))
+    return {
+        (r.influencer, r.segment): reach[r.influencer] * r.share / size[r.segment]
+        for r in shares.itertuples()
+    }
+
+
+def exact_reach(picked: list[str], p: dict, sizes: pd.DataFrame) -> float:
+    total = 0.0
+    for segment, size in zip(sizes["segment"], sizes["size"], strict=True):
+        miss = 1.0
+        for i in picked:
+            miss *= 1.0 - p.get((i, segment), 0.0)
+        total += size * (1.0 - miss)
+    return total
+
+
+def segment_scenario(
+    tmp_path: Path,
+    roster: pd.DataFrame,
+    shares: pd.DataFrame,
+    sizes: pd.DataFrame,
+    settings: dict[str, Any],
+    max_error: float = 0.01,
+):
+    folder = tmp_path / f"audience_{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    shares.to_csv(folder / "shares.csv", index=False)
+    sizes.to_csv(folder / "sizes.csv", index=False)
+    reach = {
+        "method": "sainsbury",
+        "segments": str(folder / "shares.csv"),
+        "segment_sizes": str(folder / "sizes.csv"),
+        "max_error": max_error,
+    }
+    return make_scenario(tmp_path, roster, {"reach": reach, **settings})
+
+
+def all_portfolios(ids: list[str]) -> list[list[str]]:
+    return [list(c) for k in range(len(ids) + 1) for c in combinations(ids, k)]
+
+
+@pytest.mark.parametrize("max_error", [0.001, 0.005, 0.01, 0.05, 0.2])
+def test_tangent_envelope_stays_within_the_documented_bound(max_error: float) -> None:
+    """f(u) ≤ g(u) ≤ (1 + ε) f(u) for all u < 0, with f(u) = 1 − e^u."""
+    points = tangent_points(max_error)
+    assert max_relative_error(points) <= max_error
+    u = -np.concatenate(
+        [np.geomspace(1e-8, 50.0, 20_000), np.random.default_rng(0).exponential(2, 5000)]
+    )
+    f = -np.expm1(u)
+    g = envelope(u, points)
+    assert np.all(g >= f - 1e-12)
+    assert np.all(g <= (1 + max_error) * f + 1e-12)
+
+
+def test_reach_matches_a_seeded_simulation_of_independent_audiences(tmp_path: Path) -> None:
+    """Each person of segment s is reached by pick i with probability p_is, independently.
+
+    Stated tolerance: the mean union over the draws lies within 4 standard errors of the
+    formula (standard error from the exact binomial variance Σ_s N_s q_s (1 − q_s) / draws).
+    """
+    rng = np.random.default_rng(42)
+    roster, shares, sizes = instance(rng, 6)
+    scenario = segment_scenario(
+        tmp_path, roster, shares, sizes, {"budget": 10**6, "objective": {"reach": 1}}
+    )
+    prepared = prepare(scenario)
+    data = load_reach(scenario, prepared.roster)
+    picked = ["c0", "c2", "c3", "c5"]
+    formula = data.reach([prepared.roster.index_of[i] for i in picked])
+    p = penetration(roster, shares, sizes)
+    assert formula == pytest.approx(exact_reach(picked, p, sizes), rel=1e-12)
+
+    draws, simulated, variance = 30, [], 0.0
+    for segment, size in zip(sizes["segment"], sizes["size"], strict=True):
+        probs = np.array([p[(i, segment)] for i in picked])
+        q = 1 - np.prod(1 - probs)
+        variance += size * q * (1 - q)
+    for _ in range(draws):
+        total = 0
+        for segment, size in zip(sizes["segment"], sizes["size"], strict=True):
+            probs = np.array([p[(i, segment)] for i in picked])[:, None]
+            total += int((rng.random((len(picked), int(size))) < probs).any(axis=0).sum())
+        simulated.append(total)
+    standard_error = math.sqrt(variance / draws)
+    assert abs(np.mean(simulated) - formula) <= 4 * standard_error
+    assert abs(np.mean(simulated) - formula) <= 0.005 * formula  # and within 0.5%
+
+
+@pytest.mark.parametrize(
+    ("seed", "max_error"), [(0, 0.01), (1, 0.01), (2, 0.05), (3, 0.05), (4, 0.2)]
+)
+def test_tangent_cut_optimum_is_within_the_error_of_the_enumerated_optimum(
+    tmp_path: Path, seed: int, max_error: float
+) -> None:
+    rng = np.random.default_rng(300 + seed)
+    roster, shares, sizes = instance(rng, 9)
+    budget = int(roster["cost"].sum() * 0.45)
+    settings = {"budget": budget, "objective": {"reach": 0.01, "engagement": 0.1}}
+    result = solve(segment_scenario(tmp_path, roster, shares, sizes, settings, max_error))
+    p = penetration(roster, shares, sizes)
+    cost = dict(zip(roster["id"], roster["cost"], strict=True))
+    engagement = dict(zip(roster["id"], roster["expected_engagement"], strict=True))
+
+    def value(picked: list[str]) -> float:
+        return 0.01 * exact_reach(picked, p, sizes) + 0.1 * sum(engagement[i] for i in picked)
+
+    feasible = [
+        p_ for p_ in all_portfolios(list(roster["id"])) if sum(cost[i] for i in p_) <= budget
+    ]
+    best = max(value(p_) for p_ in feasible)
+    assert result.status is Status.OPTIMAL
+    assert result.reach_method == "sainsbury"
+    got = value(result.selected)
+    assert result.objective == pytest.approx(got, rel=1e-9)  # reported value is the exact one
+    assert best / (1 + max_error) - TOL <= got <= best + TOL
+    assert result.bound >= best - TOL  # the MIP over-states, so its bound covers the true optimum
+    assert result.kpis["reach_pairwise"] <= result.kpis["reach"] + TOL
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_minimize_cost_meets_the_reach_target_exactly(tmp_path: Path, seed: int) -> None:
+    """Targets are raised by 1 + ε in the MIP: the exact reach meets the target, and the cost
+    is no more than that of the cheapest portfolio reaching target × (1 + ε)."""
+    rng = np.random.default_rng(400 + seed)
+    roster, shares, sizes = instance(rng, 9)
+    p = penetration(roster, shares, sizes)
+    ids = list(roster["id"])
+    target = 0.6 * exact_reach(ids, p, sizes)
+    max_error = 0.02
+    settings = {"goal": "minimize_cost", "constraints": {"targets": {"reach": target}}}
+    result = solve(segment_scenario(tmp_path, roster, shares, sizes, settings, max_error))
+    cost = dict(zip(roster["id"], roster["cost"], strict=True))
+    reach_of = {tuple(q): exact_reach(q, p, sizes) for q in all_portfolios(ids)}
+    cheapest = min(sum(cost[i] for i in q) for q, r in reach_of.items() if r >= target)
+    cheapest_margin = min(
+        sum(cost[i] for i in q) for q, r in reach_of.items() if r >= target * (1 + max_error)
+    )
+    assert result.status is Status.OPTIMAL
+    assert exact_reach(result.selected, p, sizes) >= target - TOL
+    assert cheapest - TOL <= result.objective <= cheapest_margin + TOL
+
+
+def test_inconsistent_segment_data_is_reported(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    roster, _, sizes = instance(rng, 3)
+    roster.loc[0, "expected_reach"] = 10**6  # more than any segment holds
+    shares = pd.DataFrame(
+        [
+            ("c0", "f18-24", 0.5),  # row 2: reaches 500,000 of a small segment
+            ("c1", "f18-24", 0.7),
+            ("c1", "m18-24", 0.6),  # c1's shares add up to 1.3
+            ("c2", "nowhere", 0.1),  # row 5: no such segment
+            ("c2", "f25-34", 1.5),  # row 6: not a fraction
+        ],
+        columns=["influencer", "segment", "share"],
+    )
+    with pytest.raises(InputError) as caught:
+        prepare(
+            segment_scenario(
+                tmp_path, roster, shares, sizes, {"budget": 10, "objective": {"reach": 1}}
+            )
+        )
+    text = str(caught.value)
+    assert "row 5, column segment" in text and "'nowhere'" in text
+    assert "row 6, column share" in text
+    # value errors come first; shares and penetration are checked once every cell reads
+    shares = shares.iloc[:3]
+    with pytest.raises(InputError) as caught:
+        prepare(
+            segment_scenario(
+                tmp_path, roster, shares, sizes, {"budget": 10, "objective": {"reach": 1}}
+            )
+        )
+    text = str(caught.value)
+    assert "influencer c1: shares add up to 1.3" in text
+    assert "row 2: c0 reaches 500,000 people of segment 'f18-24'" in text
