@@ -6,6 +6,7 @@ same data. Nothing here prints: callers decide how to report.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 from dataclasses import dataclass
@@ -31,11 +32,19 @@ from .verify import check_selection
 
 log = logging.getLogger(__name__)
 
-BUILT_IN_STRATEGIES: dict[str, dict[str, Any]] = {
-    "micro-only": {"tiers": ["nano", "micro"]},
-    "macro-only": {"tiers": ["macro", "mega"]},
-    "hybrid": {},
-}
+BUILT_IN_STRATEGIES: tuple[str, ...] = ("micro-only", "macro-only", "hybrid")
+MACRO_FOLLOWERS = 100_000  # tiers starting at or above this many followers count as "macro"
+
+
+def built_in_overrides(scenario: Scenario, strategy: str) -> dict[str, Any]:
+    """The overrides of a built-in strategy, from the scenario's own tiers.
+
+    micro-only keeps tiers whose lower bound is below 100,000 followers (nano, micro by
+    default), macro-only the others (macro, mega); hybrid restricts nothing.
+    """
+    small = [name for name, low in scenario.tier_bounds() if low < MACRO_FOLLOWERS]
+    large = [name for name, low in scenario.tier_bounds() if low >= MACRO_FOLLOWERS]
+    return {"micro-only": {"tiers": small}, "macro-only": {"tiers": large}}.get(strategy, {})
 
 
 @dataclass
@@ -83,7 +92,16 @@ def effective_scenario(scenario: Scenario, strategy: str | None) -> Scenario:
     if strategy is None:
         return scenario
     if strategy not in scenario.strategies and strategy in BUILT_IN_STRATEGIES:
-        return scenario.with_overrides(BUILT_IN_STRATEGIES[strategy])
+        return scenario.with_overrides(built_in_overrides(scenario, strategy))
+    if not scenario.strategies:
+        close = difflib.get_close_matches(strategy, BUILT_IN_STRATEGIES, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise InputError.single(
+            scenario.source,
+            f"strategies.{strategy}",
+            f"no such strategy; without strategies in the file the built-in ones are "
+            f"{', '.join(BUILT_IN_STRATEGIES)}{hint}",
+        )
     return scenario.with_strategy(strategy)
 
 

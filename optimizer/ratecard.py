@@ -54,8 +54,9 @@ def per_follower_price(
 
 
 def estimate_costs(frame: pd.DataFrame, card: object) -> tuple[np.ndarray, np.ndarray]:
-    """Costs with estimates filled in where the roster has none; and the mask of estimated rows.
+    """Offer costs with estimates (price per post × posts) where the roster has none.
 
+    Returns the costs (currency per offer) and the mask of estimated rows.
     ``card`` is the scenario's :class:`optimizer.scenario.RateCard`.
     """
     followers = frame["followers"].to_numpy(dtype=float)
@@ -69,6 +70,9 @@ def estimate_costs(frame: pd.DataFrame, card: object) -> tuple[np.ndarray, np.nd
                 {tier: (float(lo), float(hi)) for tier, (lo, hi) in tiers.items()}
             )
         estimate = tier_range_price(followers, platforms, ranges)
+    if "posts" in frame.columns:  # a rate card prices one post; an offer may bundle several
+        posts = frame["posts"].to_numpy(dtype=float)
+        estimate = np.round(estimate * np.where(np.isnan(posts), 1.0, posts), 2)
     if "cost" in frame.columns:
         given = frame["cost"].to_numpy(dtype=float)
         missing = np.isnan(given)

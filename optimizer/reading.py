@@ -59,6 +59,8 @@ def dedupe_headers(headers: list[str]) -> tuple[list[str], list[str]]:
 
 def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, str]:
     options = {"dtype": str, "keep_default_na": False, "header": None, "skipinitialspace": True}
+    if path.suffix.lower() == ".tsv":
+        options["sep"] = "\t"
     if encoding != "auto":
         return pd.read_csv(path, encoding=encoding, **options), encoding
     for candidate in ENCODINGS_TRIED:

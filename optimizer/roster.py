@@ -48,7 +48,8 @@ class Roster:
     ``frame`` columns: ``id`` (text), ``followers`` (count), ``cost`` (currency per offer),
     ``tier``, ``platform``, ``niche``, the rates (fractions), ``expected_reach``,
     ``expected_engagement``, ``expected_conversions`` (expected people / engagements /
-    conversions), ``estimated`` (which KPIs came from the funnel) and any extra columns.
+    conversions), ``defaulted`` (rate columns that took a default), ``cost_estimated``
+    (cost priced from a rate card) and any extra columns.
     """
 
     frame: pd.DataFrame
@@ -214,12 +215,15 @@ def _engagement_from_activity(frame: pd.DataFrame, notes: list[str]) -> None:
         )
 
 
+TEXT_MISSING = MISSING_TEXT - {"na"}  # in text, "NA" can be a value (North America)
+
+
 def _text(value: object) -> str:
     """A text cell, with export placeholders for "missing" (``nan``, ``N/A``) as empty."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     text = str(value).strip()
-    return "" if text.lower() in MISSING_TEXT else text
+    return "" if text.lower() in TEXT_MISSING else text
 
 
 def _duplicate_id_mask(

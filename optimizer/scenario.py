@@ -29,6 +29,7 @@ from pydantic import (
 from .defaults import DEFAULT_TIER_BOUNDS, SOLVER_NAMES
 from .errors import InputError, Problem
 from .numbers import NumberFormatError, parse_amount
+from .reading import normalize_header
 
 KPI_NAMES: tuple[str, ...] = ("reach", "engagement", "conversions")
 
@@ -43,7 +44,7 @@ def _amount(value: object) -> object:
     return value
 
 
-Amount = Annotated[float, BeforeValidator(_amount)]
+Amount = Annotated[float, BeforeValidator(_amount, json_schema_input_type=float | str)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -132,10 +133,22 @@ class Constraints(StrictModel):
     mix: dict[str, dict[str, GroupRule]] = Field(default_factory=dict)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
-    resources: dict[str, Annotated[ResourceLimit, BeforeValidator(_resource)]] = Field(
-        default_factory=dict
-    )
+    resources: dict[
+        str,
+        Annotated[
+            ResourceLimit,
+            BeforeValidator(_resource, json_schema_input_type=ResourceLimit | float | str),
+        ],
+    ] = Field(default_factory=dict)
     targets: Targets = Field(default_factory=Targets)
+
+    @field_validator("mix", "resources", mode="before")
+    @classmethod
+    def _column_keys(cls, value: object) -> object:
+        """Column names as roster headers are matched: ``Country`` → ``country``."""
+        if isinstance(value, dict):
+            return {normalize_header(k): v for k, v in value.items()}
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Constraints:
@@ -325,17 +338,28 @@ class Strategy(Constraints):
     mix: dict[str, dict[str, GroupRule]] | None = None  # type: ignore[assignment]
     include: list[str] | None = None  # type: ignore[assignment]
     exclude: list[str] | None = None  # type: ignore[assignment]
-    resources: dict[str, Annotated[ResourceLimit, BeforeValidator(_resource)]] | None = None  # type: ignore[assignment]
+    resources: (
+        dict[
+            str,
+            Annotated[
+                ResourceLimit,
+                BeforeValidator(_resource, json_schema_input_type=ResourceLimit | float | str),
+            ],
+        ]
+        | None
+    ) = None  # type: ignore[assignment]
 
 
 class Scenario(StrictModel):
     """One campaign brief. Paths are relative to the scenario file."""
 
     name: str
-    roster: Annotated[RosterSource, BeforeValidator(_roster)]
-    overlap: Annotated[OverlapSource, BeforeValidator(_overlap)] = Field(
-        default_factory=OverlapSource
-    )
+    roster: Annotated[
+        RosterSource, BeforeValidator(_roster, json_schema_input_type=RosterSource | str)
+    ]
+    overlap: Annotated[
+        OverlapSource, BeforeValidator(_overlap, json_schema_input_type=OverlapSource | str)
+    ] = Field(default_factory=OverlapSource)
     budget: Annotated[Amount, Field(gt=0.0)] | None = None
     currency: str = "USD"
     rate_card: RateCard | None = None
@@ -569,8 +593,27 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
+_BOUND_KEYWORDS = {
+    "gt": "exclusiveMinimum",
+    "ge": "minimum",
+    "lt": "exclusiveMaximum",
+    "le": "maximum",
+}
+
+
+def _standard_bounds(node: Any) -> Any:
+    """Pydantic writes bounds it applies after a validator as gt/ge/lt/le; JSON Schema
+    spells them exclusiveMinimum/minimum/exclusiveMaximum/maximum."""
+    if isinstance(node, dict):
+        return {_BOUND_KEYWORDS.get(k, k): _standard_bounds(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_standard_bounds(item) for item in node]
+    return node
+
+
 def scenario_json_schema() -> dict[str, Any]:
-    """The JSON Schema of scenario files."""
-    schema = Scenario.model_json_schema()
+    """The JSON Schema (draft 2020-12) of scenario files, shorthands included."""
+    schema = _standard_bounds(Scenario.model_json_schema(mode="validation"))
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "inflopt scenario"
     return schema

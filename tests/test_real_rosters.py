@@ -1,0 +1,194 @@
+"""Rosters as discovery tools export them: mapped columns, messy cells, rate cards, creators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from optimizer import InputError, load_scenario, prepare, solve
+from optimizer.defaults import COST_PER_POST_USD
+from optimizer.generate import build_roster
+from optimizer.verify import check_selection
+
+BASE = {"name": "export", "budget": 5000, "objective": {"engagement": 0.1, "reach": 0.01}}
+
+
+def _scenario(folder: Path, roster: object, **extra: object):
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump({**BASE, "roster": roster, **extra}, allow_unicode=True))
+    return load_scenario(path)
+
+
+def _messy_export(folder: Path, encoding: str = "utf-8-sig") -> Path:
+    """A discovery-tool export: renamed and repeated headers, text numbers, placeholders."""
+    lines = [
+        "Name,Platform,Followers,Followers,Price,ER,Region,Likes (avg)",
+        'anna,Instagram,"12,500",12.5K,$300,3.1%,NA,',
+        'björn,TikTok,1.2M,1200000,"$2,500",N/A,EU,40k',
+        "carla,YouTube,45k,45000,nan,2%,,",
+    ]
+    path = folder / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return path
+
+
+MAPPING = {
+    "id": "Name",
+    "followers": "Followers (2)",
+    "cost": "Price",
+    "engagement_rate": "ER",
+    "country": "Region",
+    "avg_likes": "Likes (avg)",
+}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "latin-1"])
+def test_an_export_is_read_as_it_is(tmp_path: Path, encoding: str) -> None:
+    _messy_export(tmp_path, encoding)
+    roster = {"file": "export.csv", "columns": MAPPING}
+    prepared = prepare(_scenario(tmp_path, roster, rate_card={"fill_missing": True}))
+    frame = prepared.roster.frame.set_index("id")
+    assert list(frame.index) == ["anna", "björn", "carla"]
+    assert frame.loc["anna", "followers"] == 12_500
+    assert frame.loc["björn", "followers"] == 1_200_000
+    assert frame.loc["anna", "cost"] == 300
+    assert frame.loc["anna", "engagement_rate"] == pytest.approx(0.031)
+    assert frame.loc["anna", "country"] == "NA"  # North America, not a missing value
+    assert frame.loc["björn", "platform"] == "tiktok"
+    # carla's price was "nan": priced from the rate card and marked as an estimate
+    assert bool(frame.loc["carla", "cost_estimated"]) and not bool(
+        frame.loc["anna", "cost_estimated"]
+    )
+    notes = " ".join(prepared.roster.notes)
+    assert "copy 2 is 'Followers (2)'" in notes
+    assert "column followers ← 'Followers (2)'" in notes
+
+
+def test_an_unquoted_thousands_separator_is_reported_with_its_row(tmp_path: Path) -> None:
+    # "$2,500" unquoted splits a row into too many cells: the message says which line
+    (tmp_path / "r.csv").write_text("id,followers,cost\na,1000,$2,500\n")
+    with pytest.raises(InputError) as caught:
+        prepare(_scenario(tmp_path, "r.csv"))
+    assert "r.csv" in str(caught.value) and "line 2" in str(caught.value)
+
+
+def test_mapping_to_a_missing_header_suggests_the_close_one(tmp_path: Path) -> None:
+    _messy_export(tmp_path)
+    roster = {"file": "export.csv", "columns": {**MAPPING, "cost": "Prize"}}
+    with pytest.raises(InputError) as caught:
+        prepare(_scenario(tmp_path, roster))
+    assert "roster.columns.cost" in str(caught.value)
+    assert "did you mean 'Price'" in str(caught.value)
+
+
+def _clean_csv(folder: Path, rows: list[str], header: str) -> None:
+    (folder / "r.csv").write_text("\n".join([header, *rows]) + "\n")
+
+
+def test_rate_card_estimates_follow_the_documented_table(tmp_path: Path) -> None:
+    # the smallest account of a tier pays the low end, the largest the high end
+    rows, expected = [], {}
+    spans = {"nano": (1_000, 10_000), "micro": (10_000, 100_000), "macro": (100_000, 1_000_000)}
+    for platform in ("instagram", "tiktok", "youtube"):
+        for tier, (low_f, high_f) in spans.items():
+            low, high = COST_PER_POST_USD[platform][tier]
+            rows.append(f"{platform}_{tier}_lo,{platform},{low_f}")
+            rows.append(f"{platform}_{tier}_hi,{platform},{high_f - 1}")
+            expected[f"{platform}_{tier}_lo"] = low
+            expected[f"{platform}_{tier}_hi"] = high
+    _clean_csv(tmp_path, rows, "id,platform,followers")
+    frame = prepare(_scenario(tmp_path, "r.csv")).roster.frame.set_index("id")
+    assert frame["cost_estimated"].all()
+    for ident, price in expected.items():
+        assert frame.loc[ident, "cost"] == pytest.approx(price, rel=1e-3), ident
+
+
+def test_rate_card_prices_every_post_of_an_offer(tmp_path: Path) -> None:
+    _clean_csv(
+        tmp_path,
+        ["one,instagram,10000,1", "three,instagram,10000,3"],
+        "id,platform,followers,posts",
+    )
+    frame = prepare(_scenario(tmp_path, "r.csv")).roster.frame.set_index("id")
+    assert frame.loc["three", "cost"] == pytest.approx(3 * frame.loc["one", "cost"])
+
+
+def test_per_1000_followers_rate_card(tmp_path: Path) -> None:
+    _clean_csv(tmp_path, ["a,tiktok,50000", "b,youtube,20000"], "id,platform,followers")
+    card = {"method": "per_1000_followers", "per_1000_followers": {"tiktok": 4, "youtube": 20}}
+    frame = prepare(_scenario(tmp_path, "r.csv", rate_card=card)).roster.frame.set_index("id")
+    assert frame.loc["a", "cost"] == pytest.approx(200)
+    assert frame.loc["b", "cost"] == pytest.approx(400)
+
+
+def test_engagement_rate_from_likes_and_comments(tmp_path: Path) -> None:
+    _clean_csv(tmp_path, ["a,20000,100,500,100"], "id,followers,cost,avg_likes,avg_comments")
+    frame = prepare(_scenario(tmp_path, "r.csv")).roster.frame
+    assert frame.loc[0, "engagement_rate"] == pytest.approx(600 / 20000)
+
+
+def test_duplicate_ids_listed_or_resolved_by_policy(tmp_path: Path) -> None:
+    _clean_csv(tmp_path, ["a,1000,10", "b,2000,20", "a,3000,30"], "id,followers,cost")
+    with pytest.raises(InputError, match=r"rows 2, 4, column id: duplicate id 'a'"):
+        prepare(_scenario(tmp_path, "r.csv"))
+    for policy, kept in (("keep_first", 1000), ("keep_last", 3000)):
+        roster = {"file": "r.csv", "duplicate_ids": policy}
+        frame = prepare(_scenario(tmp_path, roster)).roster.frame.set_index("id")
+        assert frame.loc["a", "followers"] == kept and len(frame) == 2
+
+
+def test_capitalised_mix_and_resource_keys_match_their_columns(tmp_path: Path) -> None:
+    _clean_csv(tmp_path, ["a,5000,100,US,2", "b,6000,100,DE,1"], "id,followers,cost,Country,Hours")
+    constraints = {"mix": {"Country": {"US": {"max_count": 0}}}, "resources": {"Hours": 5}}
+    result = solve(_scenario(tmp_path, "r.csv", constraints=constraints))
+    assert result.selected == ["b"]
+
+
+def test_tsv_files_are_tab_separated(tmp_path: Path) -> None:
+    (tmp_path / "r.tsv").write_text("id\tfollowers\tcost\na\t5000\t100\n")
+    assert prepare(_scenario(tmp_path, "r.tsv")).roster.ids == ["a"]
+
+
+def test_at_most_k_offers_per_creator_in_every_solve(tmp_path: Path) -> None:
+    roster = build_roster(60, seed=5)
+    roster["creator"] = [f"c{k % 20}" for k in range(len(roster))]  # 3 offers per creator
+    roster.to_csv(tmp_path / "r.csv", index=False)
+    for limit in (1, 2):
+        scenario = _scenario(
+            tmp_path, "r.csv", budget=20000, constraints={"max_offers_per_creator": limit}
+        )
+        prepared = prepare(scenario)
+        result = solve(scenario, prepared=prepared)
+        creators = roster.set_index("id").loc[result.selected, "creator"]
+        assert creators.value_counts().max() <= limit
+        picked = [prepared.roster.index_of[i] for i in result.selected]
+        assert check_selection(scenario, prepared.roster, prepared.overlap, picked) == []
+
+
+def test_offers_of_one_creator_share_audience_but_never_conflict(tmp_path: Path) -> None:
+    rows = ["a_ig,ann,instagram,50000,100", "a_tt,ann,tiktok,50000,100"]
+    _clean_csv(tmp_path, rows, "id,creator,platform,followers,cost")
+    scenario = _scenario(
+        tmp_path, "r.csv", constraints={"max_pair_overlap": 0.1}, overlap={"same_creator": 0.5}
+    )
+    result = solve(scenario)
+    assert sorted(result.selected) == ["a_ig", "a_tt"]  # the 50% share is no conflict
+    frame = prepare(scenario).roster.frame
+    smaller = float(np.minimum(*frame["expected_reach"].to_numpy()))
+    assert result.kpis["overlap_waste"] == pytest.approx(0.5 * smaller)
+
+
+def test_validate_shows_how_columns_were_read(tmp_path: Path) -> None:
+    _clean_csv(tmp_path, ["a,5000,100"], "ID,Followers,Fee")
+    path = tmp_path / "s.yaml"
+    roster = {"file": "r.csv", "columns": {"cost": "Fee"}}
+    path.write_text(yaml.safe_dump({**BASE, "roster": roster}))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "column cost ← 'Fee'" in result.output
+    assert "columns used: id, followers, cost" in result.output
