@@ -123,6 +123,14 @@ def _report(
     return EXIT_SUCCESS if all(r.solved for r in results) else EXIT_NOT_SOLVED
 
 
+def _check_outputs(output: Path | None, report_path: Path | None, force: bool) -> None:
+    """Refuse bad or existing output paths before any solving starts."""
+    from optimizer.tables import check_new
+
+    check_new(output, force, (".csv", ".json", ".xlsx"))
+    check_new(report_path, force, (".html", ".htm"))
+
+
 def _write_report(results: list, prepared, path: Path | None, force: bool) -> None:
     """Write the HTML report of ``results`` when a path is given (atomically)."""
     if path is None:
@@ -167,6 +175,7 @@ def solve(
         from optimizer.engine import prepare
         from optimizer.engine import solve as solve_scenario
 
+        _check_outputs(output, report_path, force)
         scenario = _load(scenario_file, solver, time_limit, gap)
         prepared = prepare(scenario)
         result = solve_scenario(scenario, strategy, prepared=prepared)
@@ -206,6 +215,7 @@ def compare(
         from optimizer.engine import compare as compare_strategies
         from optimizer.engine import prepare
 
+        _check_outputs(output, report_path, force)
         scenario = _load(scenario_file, solver, time_limit, gap)
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         prepared = prepare(scenario)
@@ -237,6 +247,7 @@ def report(
         from optimizer.engine import compare as compare_strategies
         from optimizer.engine import prepare
 
+        _check_outputs(None, output, force)
         scenario = _load(scenario_file, None, time_limit, None)
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         prepared = prepare(scenario)
