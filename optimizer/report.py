@@ -92,6 +92,10 @@ def totals_table(result: Result) -> Table:
         ("cost per conversion", _num(kpis.get("cost_per_conversion"), 2)),
         ("CPM (per 1,000 reached)", _num(kpis.get("cpm"), 2)),
     ]
+    if result.reach_method != "pairwise":
+        rows.insert(3, ("reach method", result.reach_method))
+        if kpis.get("reach_pairwise") is not None:
+            rows.insert(4, ("  pairwise estimate of the same", _num(kpis.get("reach_pairwise"))))
     for name, value in rows:
         table.add_row(name, value)
     return table
