@@ -146,6 +146,8 @@ def _slack(rule: RuleRow) -> float | None:
 
 
 def _describe(rule: RuleRow, amount: float) -> str:
+    if rule.rhs == 0 and rule.sense == "<=":  # a spend-share cap, slack in currency
+        return f"{rule.label} must give way: {_amount(amount)} of spend over its share"
     if rule.sense == "<=":
         return f"{rule.label} must rise by {_amount(amount)} (to {_amount(rule.rhs + amount)})"
     if rule.rhs == 0:
