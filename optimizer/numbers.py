@@ -38,7 +38,10 @@ def parse_number(value: object) -> float:
     if isinstance(value, int | float | np.integer | np.floating):
         return float(value)
     text = str(value).strip()
-    if text.lower() in MISSING_TEXT:
+    lowered = text.lower()
+    if lowered.endswith("%") and len(lowered) > 1:  # "NaN%" is a missing rate
+        lowered = lowered[:-1].strip()
+    if lowered in MISSING_TEXT and lowered != "%":
         return math.nan
     match = _NUMBER.match(text)
     if match is None:

@@ -196,7 +196,20 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
         how = "the scenario's rate_card" if card else "the default rate card"
         table.notes.append(f"cost: {int(estimated.sum())} rows priced from {how}")
     _engagement_from_activity(frame, table.notes)
+    _suspicious_values(frame, table.notes)
     return Roster(derive_kpis(frame), source, table.notes)
+
+
+def _suspicious_values(frame: pd.DataFrame, notes: list[str]) -> None:
+    """Notes on values that are valid but often mean a column was read for something else."""
+    free = int((frame["cost"] == 0).sum())
+    if free:
+        notes.append(f"cost: {free} rows cost 0 and are free picks; check they are real prices")
+    if "posts" in frame.columns and float(frame["posts"].median()) > 10:
+        notes.append(
+            f"posts: median {frame['posts'].median():,.0f} posts per offer; if this is the "
+            "account's lifetime post count, map it away (roster.columns)"
+        )
 
 
 def _engagement_from_activity(frame: pd.DataFrame, notes: list[str]) -> None:
@@ -205,7 +218,13 @@ def _engagement_from_activity(frame: pd.DataFrame, notes: list[str]) -> None:
         return
     comments = frame["avg_comments"].fillna(0.0) if "avg_comments" in frame.columns else 0.0
     followers = frame["followers"].replace(0, np.nan)
-    derived = ((frame["avg_likes"] + comments) / followers).clip(upper=1.0)
+    raw_rate = (frame["avg_likes"] + comments) / followers
+    capped = int((raw_rate > 1).sum())
+    if capped:
+        notes.append(
+            f"engagement_rate: {capped} rows above 1 (more engagements than followers) capped at 1"
+        )
+    derived = raw_rate.clip(upper=1.0)
     given = frame["engagement_rate"] if "engagement_rate" in frame.columns else np.nan
     fill = pd.isna(given) & derived.notna()
     frame["engagement_rate"] = np.where(fill, derived, given)

@@ -278,6 +278,7 @@ class SolverSettings(StrictModel):
     gap: Annotated[float, Field(ge=0.0, lt=1.0)] = 1e-6
     threads: Annotated[int, Field(gt=0)] | None = None
     msg: bool = False
+    strategy: Literal["auto", "fast", "full"] = "auto"  # fast path for large rosters (fastpath.py)
 
     @field_validator("name")
     @classmethod
@@ -411,7 +412,7 @@ class Scenario(StrictModel):
     def resolve(self, path: str) -> Path:
         """A path from the file, resolved against the scenario's folder."""
         candidate = Path(path).expanduser()
-        return candidate if candidate.is_absolute() else self._base_dir / candidate
+        return (candidate if candidate.is_absolute() else self._base_dir / candidate).resolve()
 
     @property
     def roster_path(self) -> Path | None:
