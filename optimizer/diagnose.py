@@ -44,6 +44,8 @@ def budget_clashes(scenario: Scenario, roster: Roster, candidates: Candidates) -
             reasons.append(f"{label} needs {count} influencers but only {len(available)} qualify")
             return
         cheapest = float(np.sort(cost[available])[:count].sum())
+        if rules.package_discount is not None:  # a lower bound even if every deal applies
+            cheapest *= 1.0 - rules.package_discount.discount
         if budget is not None and cheapest > budget:
             reasons.append(
                 f"{label} needs at least {_money(cheapest)} but budget is {_money(budget)}"

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from .diagnose import explain_empty, explain_infeasible, include_clashes
 from .errors import InputError, Problem, VerificationError
-from .kpis import by_group, portfolio_kpis
+from .kpis import by_group, effective_costs, portfolio_kpis
 from .model import build_model, select_candidates
 from .overlap import OverlapGraph, build_overlap
 from .reach import load_reach
@@ -190,8 +190,9 @@ def solve_effective(
         result.diagnosis = explain_empty(scenario, roster, candidates)
     result.kpis = {k: (round(v, 6) if v is not None else None) for k, v in kpis.items()}
     result.kpis["count"] = len(picked)
-    result.by_tier = by_group(roster, picked, "tier")
-    result.by_platform = by_group(roster, picked, "platform")
+    costs = effective_costs(scenario, roster, picked)
+    result.by_tier = by_group(roster, picked, "tier", costs)
+    result.by_platform = by_group(roster, picked, "platform", costs)
     columns = [c for c in PICK_COLUMNS if c in roster.frame.columns]
     result.picks = roster.frame.iloc[picked][columns].reset_index(drop=True)
     estimated = roster.frame["cost_estimated"].to_numpy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +26,19 @@ def pairwise_waste(overlap: OverlapGraph, picked: Sequence[int]) -> float:
     return waste
 
 
+def effective_costs(scenario: Scenario, roster: Roster, picked: Sequence[int]) -> np.ndarray:
+    """What each picked offer costs after package discounts (currency), in ``picked`` order."""
+    index = np.asarray(list(picked), dtype=int)
+    cost = roster.column("cost").astype(float)[index]
+    deal = scenario.constraints.package_discount
+    if deal is None or "creator" not in roster.frame.columns or not len(index):
+        return cost
+    creators = [str(c) for c in roster.frame["creator"].to_numpy()[index]]
+    booked = Counter(c for c in creators if c)
+    cut = [bool(c) and booked[c] >= deal.min_offers for c in creators]
+    return cost * np.where(cut, 1.0 - deal.discount, 1.0)
+
+
 def portfolio_kpis(
     scenario: Scenario, roster: Roster, overlap: OverlapGraph, picked: Sequence[int]
 ) -> dict[str, float]:
@@ -38,7 +52,7 @@ def portfolio_kpis(
     ``reach_pairwise`` is the pairwise estimate of the same portfolio, for comparison.
     """
     index = np.asarray(list(picked), dtype=int)
-    spend = float(roster.column("cost").astype(float)[index].sum())
+    spend = float(effective_costs(scenario, roster, index.tolist()).sum())
     gross_reach = float(roster.column(KPI_COLUMNS["reach"]).astype(float)[index].sum())
     waste = pairwise_waste(overlap, index.tolist())
     engagement = float(roster.column(KPI_COLUMNS["engagement"]).astype(float)[index].sum())
@@ -70,9 +84,16 @@ def portfolio_kpis(
     }
 
 
-def by_group(roster: Roster, picked: Sequence[int], column: str) -> dict[str, dict[str, float]]:
-    """Count and spend of the picked influencers per value of a categorical column."""
-    frame = roster.frame.iloc[list(picked)]
+def by_group(
+    roster: Roster, picked: Sequence[int], column: str, costs: np.ndarray | None = None
+) -> dict[str, dict[str, float]]:
+    """Count and spend of the picked influencers per value of a categorical column.
+
+    ``costs`` (aligned with ``picked``) are the effective costs; the roster's by default.
+    """
+    frame = roster.frame.iloc[list(picked)].copy()
+    if costs is not None:
+        frame["cost"] = costs
     out: dict[str, dict[str, float]] = {}
     for value, group in frame.groupby(column, sort=True):
         out[str(value)] = {"count": len(group), "spend": float(group["cost"].sum())}

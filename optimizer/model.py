@@ -43,6 +43,8 @@ class BuiltModel:
     rules: list[RuleRow] = field(default_factory=list)
     reach_terms: list[tuple[pulp.LpVariable, float]] | None = None  # coverage / sainsbury
     reach_margin: float = 1.0  # reach targets are multiplied by this (see add_targets)
+    # package discounts: (v_k, −discount·cost_k, candidate slot k); v_k = x_k ∧ package active
+    discount_terms: list[tuple[pulp.LpVariable, float, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -149,6 +151,7 @@ def build_model(
     if needs_reach:
         add_reach_model(built, scenario, roster, overlap, slot, conflicts)
 
+    add_package_discounts(built, scenario, roster)
     set_objective(built, scenario, roster, slot)
     add_budget(built, scenario, roster)
     add_count_limits(built, scenario)
@@ -221,9 +224,46 @@ def kpi_expression(built: BuiltModel, roster: Roster, kpi: str) -> pulp.LpAffine
 def spend_expression(built: BuiltModel, roster: Roster) -> pulp.LpAffineExpression:
     """Total cost of the hired candidates (currency)."""
     cost = roster.column("cost").astype(float)
-    return _affine(
-        [(var, float(cost[p])) for var, p in zip(built.x, built.candidates.positions, strict=True)]
-    )
+    terms = [
+        (var, float(cost[p])) for var, p in zip(built.x, built.candidates.positions, strict=True)
+    ]
+    terms += [(v, coef) for v, coef, _k in built.discount_terms]
+    return _affine(terms)
+
+
+def add_package_discounts(built: BuiltModel, scenario: Scenario, roster: Roster) -> None:
+    """Package deals: with ≥ m offers of a creator booked, each of them costs d less.
+
+    Per creator c with offers S_c: binary u_c = 1 exactly when Σ_{S_c} x ≥ m
+    (m·u_c ≤ Σ x and Σ x − |S_c|·u_c ≤ m − 1), and v_k = x_k·u_c linearised
+    (v_k ≤ x_k, v_k ≤ u_c, v_k ≥ x_k + u_c − 1). Spend gains −d·c_k·v_k.
+    """
+    deal = scenario.constraints.package_discount
+    if deal is None or "creator" not in roster.frame.columns:
+        return
+    positions = built.candidates.positions
+    creators = roster.frame["creator"].to_numpy()[positions]
+    cost = roster.column("cost").astype(float)[positions]
+    groups: dict[str, list[int]] = {}
+    for k, creator in enumerate(creators):
+        if creator:
+            groups.setdefault(str(creator), []).append(k)
+    m = deal.min_offers
+    for creator, members in groups.items():
+        if len(members) < m:
+            continue
+        name = f"package_{safe_name(creator)}"
+        u = built.problem.add_variable(name, 0, 1, cat="Binary")
+        count = [(built.x[k], 1.0) for k in members]
+        _add(built, _affine([*count, (u, -float(m))]), ">=", 0.0, f"{name}_needs")
+        _add(built, _affine([*count, (u, -float(len(members)))]), "<=", m - 1.0, f"{name}_applies")
+        for k in members:
+            v = built.problem.add_variable(f"{name}_v{k}", 0, 1)
+            _add(built, _affine([(v, 1.0), (built.x[k], -1.0)]), "<=", 0.0, f"{name}_v{k}_x")
+            _add(built, _affine([(v, 1.0), (u, -1.0)]), "<=", 0.0, f"{name}_v{k}_u")
+            both = _affine([(v, 1.0), (built.x[k], -1.0), (u, -1.0)])
+            _add(built, both, ">=", -1.0, f"{name}_v{k}_both")
+            built.discount_terms.append((v, -deal.discount * float(cost[k]), k))
 
 
 def set_objective(
@@ -310,7 +350,13 @@ def _add_group_rule(
         if bound is None:
             continue
         coefs = (member.astype(float) - bound) * cost
-        expr = _affine([(var, float(c)) for var, c in zip(built.x, coefs, strict=True) if c != 0])
+        terms = [(var, float(c)) for var, c in zip(built.x, coefs, strict=True) if c != 0]
+        terms += [  # discounted spend counts towards the shares too
+            (v, coef * (float(member[k]) - bound))
+            for v, coef, k in built.discount_terms
+            if float(member[k]) != bound
+        ]
+        expr = _affine(terms)
         label = f"{words} {kind} {bound:.0%}"
         _add(built, expr, sense, 0.0, f"{prefix}_{kind}", label, scale=money_scale)
 

@@ -119,6 +119,17 @@ def _resource(value: object) -> object:
     return value
 
 
+class PackageDiscount(StrictModel):
+    """A creator's price cut when several of their offers are booked together.
+
+    When at least ``min_offers`` offers of one creator (rows sharing ``creator``) are picked,
+    each of those offers costs ``discount`` (a fraction) less.
+    """
+
+    min_offers: Annotated[int, Field(ge=2)] = 2
+    discount: Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
 class Constraints(StrictModel):
     """Rules every portfolio must follow."""
 
@@ -128,6 +139,7 @@ class Constraints(StrictModel):
     min_authenticity: Fraction | None = None
     max_pair_overlap: Fraction | None = None
     max_offers_per_creator: Annotated[int, Field(ge=1)] | None = None
+    package_discount: PackageDiscount | None = None
     tiers: list[str] | None = None
     platforms: list[str] | None = None
     mix: dict[str, dict[str, GroupRule]] = Field(default_factory=dict)

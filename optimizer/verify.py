@@ -7,9 +7,10 @@ wrong portfolio.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
-from .kpis import portfolio_kpis
+from .kpis import effective_costs, portfolio_kpis
 from .overlap import OverlapGraph
 from .reach import load_reach
 from .roster import Roster
@@ -41,7 +42,8 @@ def check_selection(
     picked = list(picked)
     if len(set(picked)) != len(picked) or any(not 0 <= p < len(roster) for p in picked):
         return ["selection has repeated or unknown influencers"]
-    ids = [roster.ids[p] for p in picked]
+    all_ids = roster.ids  # a fresh list on every access: read it once
+    ids = [all_ids[p] for p in picked]
     kpis = portfolio_kpis(scenario, roster, overlap, picked)
     spend = kpis["spend"]
 
@@ -59,23 +61,22 @@ def check_selection(
             violations.append(f"include: {ident} is not picked")
     for ident in set(rules.exclude) & set(ids):
         violations.append(f"exclude: {ident} is picked")
-    for position in picked:
-        row = frame.iloc[position]
-        ident = row["id"]
-        if rules.min_authenticity is not None and row["authenticity"] < rules.min_authenticity:
-            violations.append(f"min_authenticity: {ident} has {row['authenticity']:.3f}")
-        if rules.tiers is not None and str(row["tier"]).lower() not in {
-            t.lower() for t in rules.tiers
-        }:
-            violations.append(f"tiers: {ident} is {row['tier']}")
-        if rules.platforms is not None and str(row["platform"]).lower() not in {
+    picks = frame.iloc[picked]  # one lookup, not one per pick (large portfolios)
+    for ident, authenticity, tier, platform in zip(
+        picks["id"], picks["authenticity"], picks["tier"], picks["platform"], strict=True
+    ):
+        if rules.min_authenticity is not None and authenticity < rules.min_authenticity:
+            violations.append(f"min_authenticity: {ident} has {authenticity:.3f}")
+        if rules.tiers is not None and str(tier).lower() not in {t.lower() for t in rules.tiers}:
+            violations.append(f"tiers: {ident} is {tier}")
+        if rules.platforms is not None and str(platform).lower() not in {
             p.lower() for p in rules.platforms
         }:
-            violations.append(f"platforms: {ident} is on {row['platform']}")
+            violations.append(f"platforms: {ident} is on {platform}")
 
     for column, groups in rules.mix.items():
-        labels = [str(frame.iloc[p][column]).strip().lower() for p in picked]
-        costs = [float(frame.iloc[p]["cost"]) for p in picked]
+        labels = [str(v).strip().lower() for v in picks[column]]
+        costs = [float(v) for v in effective_costs(scenario, roster, picked)]
         for group, rule in groups.items():
             members = [k for k, label in enumerate(labels) if label == group.lower()]
             count = len(members)
@@ -97,14 +98,15 @@ def check_selection(
                 conflict = data["share"] > rules.max_pair_overlap and not data.get("same_creator")
                 if j in chosen and i < j and conflict:
                     violations.append(
-                        f"max_pair_overlap: {roster.ids[i]} and {roster.ids[j]} share "
+                        f"max_pair_overlap: {all_ids[i]} and {all_ids[j]} share "
                         f"{data['share']:.0%} of the smaller audience"
                     )
 
     if rules.max_offers_per_creator is not None and "creator" in frame.columns:
-        creators = [str(frame.iloc[p]["creator"]) for p in picked]
+        creators = [str(v) for v in picks["creator"]]
+        counts = Counter(creators)
         for creator in {c for c in creators if c}:
-            booked = creators.count(creator)
+            booked = counts[creator]
             if booked > rules.max_offers_per_creator:
                 violations.append(
                     f"max_offers_per_creator: {booked} offers of {creator} "

@@ -192,3 +192,44 @@ def test_validate_shows_how_columns_were_read(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "column cost ← 'Fee'" in result.output
     assert "columns used: id, followers, cost" in result.output
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("goal", ["maximize_value", "minimize_cost"])
+def test_package_discounts_match_brute_force(tmp_path: Path, seed: int, goal: str) -> None:
+    from itertools import product
+
+    rng = np.random.default_rng(seed)
+    n = 9
+    creators = [f"c{k % 3}" for k in range(n)]
+    cost = rng.integers(50, 400, n).astype(float)
+    engagement = rng.integers(100, 3000, n).astype(float)
+    rows = [f"o{k},{creators[k]},20000,{cost[k]:.0f},{engagement[k]:.0f},0,0" for k in range(n)]
+    _clean_csv(
+        tmp_path,
+        rows,
+        "id,creator,followers,cost,expected_engagement,expected_reach,expected_conversions",
+    )
+    deal = {"min_offers": 2, "discount": 0.25}
+    budget = float(cost.sum() * 0.45)
+    target = float(engagement.sum() * 0.5)
+    constraints: dict = {"package_discount": deal, "max_offers_per_creator": 3}
+    extra: dict = {"budget": budget, "objective": {"engagement": 1.0}, "solver": {"gap": 0}}
+    if goal == "minimize_cost":
+        constraints["targets"] = {"engagement": target}
+        extra = {"goal": goal, "solver": {"gap": 0}}
+    result = solve(_scenario(tmp_path, "r.csv", constraints=constraints, **extra))
+
+    best = None
+    for mask in product([0, 1], repeat=n):
+        picked = [k for k in range(n) if mask[k]]
+        booked = {c: sum(creators[k] == c for k in picked) for c in set(creators)}
+        spend = sum(cost[k] * (0.75 if booked[creators[k]] >= 2 else 1.0) for k in picked)
+        value = sum(engagement[k] for k in picked)
+        if goal == "maximize_value":
+            if spend <= budget + 1e-9 and (best is None or value > best):
+                best = value
+        elif value >= target - 1e-9 and (best is None or spend < best):
+            best = spend
+    assert best is not None
+    assert result.objective == pytest.approx(best, rel=1e-9, abs=1e-6)
