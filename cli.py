@@ -83,12 +83,28 @@ def solver_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def _load(path: Path, solver: str | None, time_limit: float | None, gap: float | None):
+def _load(
+    path: Path,
+    solver: str | None,
+    time_limit: float | None,
+    gap: float | None,
+    exact_full: bool = False,
+):
     from optimizer.engine import with_solver_overrides
     from optimizer.scenario import load_scenario
 
     scenario = load_scenario(path)
-    return with_solver_overrides(scenario, name=solver, time_limit=time_limit, gap=gap)
+    method = "full" if exact_full else None
+    return with_solver_overrides(
+        scenario, name=solver, time_limit=time_limit, gap=gap, strategy=method
+    )
+
+
+EXACT_FULL = click.option(
+    "--exact-full",
+    is_flag=True,
+    help="Solve the plain full model (no fast path for large rosters; see docs/performance.md).",
+)
 
 
 def _console():
@@ -157,11 +173,13 @@ def main() -> None:
     default=None,
     help="Also write a self-contained HTML report to this file.",
 )
+@EXACT_FULL
 @solver_options
 def solve(
     scenario_file: Path,
     strategy: str | None,
     report_path: Path | None,
+    exact_full: bool,
     solver,
     time_limit,
     gap,
@@ -176,7 +194,7 @@ def solve(
         from optimizer.engine import solve as solve_scenario
 
         _check_outputs(output, report_path, force)
-        scenario = _load(scenario_file, solver, time_limit, gap)
+        scenario = _load(scenario_file, solver, time_limit, gap, exact_full)
         prepared = prepare(scenario)
         result = solve_scenario(scenario, strategy, prepared=prepared)
         _write_report([result], prepared, report_path, force)
@@ -196,12 +214,14 @@ def solve(
     default=None,
     help="Also write a self-contained HTML report to this file.",
 )
+@EXACT_FULL
 @solver_options
 def compare(
     scenario_file: Path,
     strategies: str | None,
     details: bool,
     report_path: Path | None,
+    exact_full: bool,
     solver,
     time_limit,
     gap,
@@ -216,7 +236,7 @@ def compare(
         from optimizer.engine import prepare
 
         _check_outputs(output, report_path, force)
-        scenario = _load(scenario_file, solver, time_limit, gap)
+        scenario = _load(scenario_file, solver, time_limit, gap, exact_full)
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         prepared = prepare(scenario)
         results = compare_strategies(scenario, names, prepared=prepared)

@@ -26,7 +26,7 @@ from .result import PICK_COLUMNS, Result
 from .robust import make_robust, protection, value_coefficients
 from .roster import Roster, load_roster
 from .scenario import Goal, Scenario, SolverSettings
-from .solver import Status, run
+from .solver import Status
 from .uncertainty import simulate, simulated_targets
 from .verify import check_selection
 
@@ -135,22 +135,34 @@ def solve_effective(
         result.diagnosis = clashes
         return result
 
+    from .fastpath import method_for, run_full, solve_fast  # lazy: scipy only when solving
+
     started = time.perf_counter()
-    built = build_model(scenario, roster, overlap)
-    result.build_seconds = time.perf_counter() - started
-    result.model_size = {
-        "candidates": len(candidates.positions),
-        "variables": built.problem.numVariables(),
-        "constraints": built.problem.numConstraints(),
-        "conflict_rows": built.conflict_rows,
-        "clique_rows": built.clique_rows,
-    }
     robust_rows = None
-    if scenario.robust is not None and scenario.robust.gamma > 0:
-        robust_rows = make_robust(
-            built, scenario, roster, scenario.robust.gamma, scenario.robust.cv
-        )
-    outcome = run(built.problem, scenario.solver)
+    method, fallback = method_for(scenario, len(candidates.positions))
+    if method == "fast":  # large rosters: arrays, LP bound, fixing, small MIP (fastpath.py)
+        answer = solve_fast(scenario, roster, overlap, candidates, started)
+        result.build_seconds = answer.build_seconds
+        result.model_size = answer.model_size
+    else:
+        built = build_model(scenario, roster, overlap)
+        result.build_seconds = time.perf_counter() - started
+        result.model_size = {
+            "candidates": len(candidates.positions),
+            "variables": built.problem.numVariables(),
+            "constraints": built.problem.numConstraints(),
+            "conflict_rows": built.conflict_rows,
+            "clique_rows": built.clique_rows,
+        }
+        if scenario.robust is not None and scenario.robust.gamma > 0:
+            robust_rows = make_robust(
+                built, scenario, roster, scenario.robust.gamma, scenario.robust.cv
+            )
+        answer = run_full(built, scenario, roster, overlap, candidates, started)
+        result.model_size.update(answer.model_size)
+        if fallback:
+            result.model_size.update(method="full", fallback=fallback)
+    outcome = answer.outcome
     result.solve_seconds = outcome.seconds
     result.status = outcome.status
     if outcome.status is Status.INFEASIBLE:
@@ -160,8 +172,10 @@ def solve_effective(
         result.bound = outcome.bound
         return result
 
-    values = np.array([var.varValue or 0.0 for var in built.x], dtype=float)
-    picked = [int(p) for p in candidates.positions[values > 0.5]]
+    picked = answer.picked
+    if picked is None:
+        values = np.array([var.varValue or 0.0 for var in built.x], dtype=float)
+        picked = [int(p) for p in candidates.positions[values > 0.5]]
     solver_objective = None if robust_rows is not None else outcome.objective
     violations = check_selection(scenario, roster, overlap, picked, solver_objective)
     kpis = portfolio_kpis(scenario, roster, overlap, picked)

@@ -69,9 +69,14 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def run(problem: pulp.LpProblem, settings: SolverSettings) -> SolveOutcome:
-    """Solve ``problem``; map PuLP's stop reason and solution flag to :class:`Status`."""
-    solver = make_solver(settings)
+def run(
+    problem: pulp.LpProblem, settings: SolverSettings, solver: pulp.LpSolver | None = None
+) -> SolveOutcome:
+    """Solve ``problem``; map PuLP's stop reason and solution flag to :class:`Status`.
+
+    ``solver``: an already configured solver (e.g. a deadline-aware HiGHS), else from settings.
+    """
+    solver = solver or make_solver(settings)
     started = time.perf_counter()
     stats = problem.solve(solver)
     seconds = time.perf_counter() - started

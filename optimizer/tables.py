@@ -96,7 +96,10 @@ def check_new(path: Path | None, force: bool, suffixes: Sequence[str] = TABLE_FO
     if path is None:
         return
     if path.suffix.lower() not in suffixes:
-        raise InputError.single(str(path), "", f"must end in {', '.join(suffixes)}")
+        allowed = (
+            ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else suffixes[0]
+        )
+        raise InputError.single(str(path), "", f"must end in {allowed}")
     if path.exists() and not force:
         raise InputError.single(str(path), "", "file exists; pass --force to overwrite it")
     if not path.parent.exists():

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 from conftest import make_scenario
 
-from optimizer import Status, solve
+from optimizer import Result, Status, solve
 
 SEEDS = list(range(40))
 MAX_N = 14
@@ -422,20 +422,26 @@ def test_seed_set_exercises_every_outcome():
     assert max(len(d.ids) for _i, d, _e in outcomes) == MAX_N
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_engine_matches_brute_force(seed, tmp_path):
-    instance, data, found = case(seed)
+def solve_instance(instance: Instance, tmp_path, strategy: str | None = None) -> Result:
+    """Write the instance, load it as a user's scenario would be, and solve it."""
+    scenario_dict = instance.scenario
+    if strategy is not None:
+        solver = {**scenario_dict.get("solver", {}), "strategy": strategy}
+        scenario_dict = {**scenario_dict, "solver": solver}
     scenario = make_scenario(
-        tmp_path, instance.roster, instance.scenario, instance.pairs, fmt=instance.fmt
+        tmp_path, instance.roster, scenario_dict, instance.pairs, fmt=instance.fmt
     )
-    result = solve(scenario)
+    return solve(scenario)
 
+
+def assert_matches_oracle(result: Result, data: Data, found: Enumerated) -> None:
+    """Status, feasibility, value and optimality of the engine's answer, judged independently."""
     if found.best is None:
         assert result.status is Status.INFEASIBLE, (result.status, result.selected)
         assert result.selected == []
         return
 
-    assert result.status is Status.OPTIMAL, (result.status, result.diagnosis)
+    assert result.status is Status.OPTIMAL, (result.status, result.diagnosis, result.model_size)
     picked = {data.ids.index(ident) for ident in result.selected}
     assert len(picked) == len(result.selected), "an influencer is listed twice"
     assert violations(data, picked) == []
@@ -448,3 +454,66 @@ def test_engine_matches_brute_force(seed, tmp_path):
     )
     assert math.isclose(result.kpis["spend"], numbers["spend"], abs_tol=1e-6)
     assert math.isclose(result.kpis["reach"], numbers["reach"], rel_tol=1e-9, abs_tol=1e-6)
+
+
+# solver.strategy: None is the default ("auto", the full PuLP model at this size); "fast" forces
+# the large-roster path (column generation, reduced-cost fixing), which must agree as well.
+@pytest.mark.parametrize("strategy", [None, "fast"], ids=["auto", "fast"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_engine_matches_brute_force(seed, strategy, tmp_path):
+    instance, data, found = case(seed)
+    assert_matches_oracle(solve_instance(instance, tmp_path, strategy), data, found)
+
+
+# ---------------------------------------------------------------- regressions (known bugs)
+
+
+def test_proven_optimum_equal_to_the_greedy_portfolio_is_reported_optimal(tmp_path):
+    # Found by running this oracle on seeds 40-1400: here the greedy warm start is already
+    # optimal and HiGHS proves it, but its objective and the greedy value differ in the last bit.
+    instance, data, found = case(144)
+    assert found.best is not None
+    assert_matches_oracle(solve_instance(instance, tmp_path), data, found)
+
+
+def _tiny(rules: dict[str, Any]) -> Instance:
+    roster = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "followers": [5_000, 8_000],
+            "cost": [100, 200],
+            "platform": ["instagram", "tiktok"],
+            "authenticity": [0.9, 0.9],
+            "expected_reach": [1_000, 2_000],
+            "expected_engagement": [10, 20],
+            "expected_conversions": [1.0, 2.0],
+            "hours": [1, 1],
+        }
+    )
+    scenario = {
+        "tiers": DEFAULT_TIERS,
+        "budget": 1_000,
+        "objective": {"reach": 0.01, "engagement": 0.0, "conversions": 0.0},
+        "overlap": {"shared": "fraction"},
+        "solver": {"gap": 0},
+        "constraints": rules,
+    }
+    pairs = pd.DataFrame(columns=["a", "b", "shared"])
+    return Instance(-1, roster, pairs, scenario, "yaml")
+
+
+NO_CANDIDATES = {
+    "infeasible": {"exclude": ["a", "b"], "targets": {"reach": 10}},
+    "only the empty portfolio": {"exclude": ["a", "b"]},
+}
+
+
+@pytest.mark.parametrize("strategy", [None, "fast"], ids=["auto", "fast"])
+@pytest.mark.parametrize("rules", list(NO_CANDIDATES.values()), ids=list(NO_CANDIDATES))
+def test_every_influencer_filtered_out(rules, strategy, tmp_path):
+    instance = _tiny(rules)
+    data = read_instance(instance)
+    found = enumerate_all(data)
+    assert not data.allowed.any()
+    assert (found.best is None) == ("targets" in rules)
+    assert_matches_oracle(solve_instance(instance, tmp_path, strategy), data, found)

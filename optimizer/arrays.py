@@ -1,0 +1,289 @@
+"""The model of one scenario as arrays: the same rows as :func:`optimizer.model.build_model`.
+
+``model.py`` builds a PuLP problem row by row (named rows, elastic slacks, diagnosis). For large
+rosters that costs seconds; this module holds the *same* mixed-integer program as numpy/scipy
+arrays, built vectorised, for the greedy, the LP bounds and the fast path (see
+docs/performance.md, "Scale"). Internally the sense is always **maximise**: under
+``goal: minimize_cost`` the objective is ``−spend``.
+
+    maximise   c·x + Σ_p pc_p · y_p
+    subject to lo ≤ A x (+ the reach row's −s_p y_p) ≤ hi
+               y_p ≥ x_i + x_j − 1           (one "dedup" row per pair p = {i, j})
+               lb ≤ x ≤ ub (includes: lb = 1), 0 ≤ y ≤ 1, x binary
+
+Families that are not linear in x alone beyond pairwise reach (coverage and Sainsbury reach,
+robust mode, package discounts) are not represented here: :func:`unsupported_reason` says so
+and callers use the full PuLP model instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .funnel import KPI_COLUMNS
+from .model import Candidates, group_values, select_candidates
+from .overlap import OverlapGraph, clique_cover
+from .roster import Roster
+from .scenario import Goal, Scenario
+
+INF = float("inf")
+
+
+@dataclass
+class EdgeArrays:
+    """Every overlap edge as arrays (i < j, roster positions)."""
+
+    i: np.ndarray
+    j: np.ndarray
+    share: np.ndarray
+    shared_reach: np.ndarray
+    same_creator: np.ndarray
+
+
+def edge_arrays(overlap: OverlapGraph) -> EdgeArrays:
+    """The overlap graph's edges as arrays; cached on the graph object (read once per graph)."""
+    graph = overlap.graph
+    cached = graph.graph.get("_inflopt_edge_arrays")
+    if cached is not None and cached[0] == graph.number_of_edges():
+        return cached[1]
+    m = graph.number_of_edges()
+    i = np.empty(m, dtype=np.int64)
+    j = np.empty(m, dtype=np.int64)
+    share = np.empty(m)
+    shared = np.empty(m)
+    same = np.zeros(m, dtype=bool)
+    for k, (a, b, data) in enumerate(graph.edges(data=True)):
+        i[k], j[k] = (a, b) if a < b else (b, a)
+        share[k] = data["share"]
+        shared[k] = data["shared_reach"]
+        same[k] = bool(data.get("same_creator", False))
+    arrays = EdgeArrays(i, j, share, shared, same)
+    graph.graph["_inflopt_edge_arrays"] = (m, arrays)
+    return arrays
+
+
+def unsupported_reason(scenario: Scenario) -> str | None:
+    """Why the array model cannot represent this scenario (None: it can)."""
+    if scenario.reach.method != "pairwise":
+        return f"reach.method {scenario.reach.method}"
+    if scenario.robust is not None and scenario.robust.gamma > 0:
+        return "robust mode"
+    if getattr(scenario.constraints, "package_discount", None) is not None:
+        return "package_discount"
+    return None
+
+
+@dataclass
+class ArrayModel:
+    """One scenario's MIP as arrays over candidate slots ``0 … n−1`` (see module doc)."""
+
+    candidates: Candidates
+    minimize: bool  # goal minimize_cost: the objective below is −spend
+    c: np.ndarray  # objective per x (maximise)
+    cost: np.ndarray  # spend per x (currency)
+    lb: np.ndarray
+    ub: np.ndarray
+    A: sp.csr_matrix  # rows over x
+    lo: np.ndarray
+    hi: np.ndarray
+    names: list[str]
+    pair_i: np.ndarray  # slots
+    pair_j: np.ndarray
+    pair_s: np.ndarray  # shared reach (people)
+    pair_c: np.ndarray  # objective coefficient of y (maximise)
+    reach_row: int | None = None  # the target_reach row (y coefficient −s)
+    conflict_rows: int = 0
+    clique_rows: int = 0
+    _csc: sp.csc_matrix | None = field(default=None, repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.c)
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self.candidates.positions
+
+    @property
+    def csc(self) -> sp.csc_matrix:
+        if self._csc is None:
+            self._csc = self.A.tocsc()
+        return self._csc
+
+    def sense_value(self, objective: float) -> float:
+        """A reported objective (value, or spend when minimising) in this model's max sense."""
+        return -objective if self.minimize else objective
+
+    def reported(self, value: float) -> float:
+        """This model's max-sense value back in the reported sense."""
+        return -value if self.minimize else value
+
+    def objective(self, x: np.ndarray) -> float:
+        """Max-sense objective of a 0/1 vector over slots (pairs de-duplicated exactly)."""
+        both = x[self.pair_i] * x[self.pair_j]
+        return float(self.c @ x + self.pair_c @ both)
+
+    def slots_of(self, positions: list[int]) -> np.ndarray:
+        """Slots of roster positions (all must be candidates)."""
+        return np.searchsorted(self.positions, np.asarray(positions, dtype=np.int64))
+
+
+def build_arrays(
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    candidates: Candidates | None = None,
+) -> ArrayModel:
+    """The array form of ``build_model(scenario, roster, overlap)`` (pairwise reach only)."""
+    reason = unsupported_reason(scenario)
+    if reason is not None:
+        raise ValueError(f"the array model does not cover {reason}")
+    candidates = candidates or select_candidates(scenario, roster)
+    positions = candidates.positions
+    n = len(positions)
+    slot = np.full(len(roster), -1, dtype=np.int64)
+    slot[positions] = np.arange(n)
+    rules = scenario.constraints
+    cost = roster.column("cost").astype(float)[positions]
+    minimize = scenario.goal is Goal.MINIMIZE_COST
+
+    # pairs (de-duplicated reach) and conflicts, among candidates
+    edges = edge_arrays(overlap)
+    both = (slot[edges.i] >= 0) & (slot[edges.j] >= 0) if len(edges.i) else np.zeros(0, bool)
+    theta = rules.max_pair_overlap
+    conflict = (
+        (edges.share > theta) & ~edges.same_creator
+        if theta is not None
+        else np.zeros(len(edges.i), bool)
+    )
+    weights = scenario.objective.weights()
+    needs_reach = (weights["reach"] > 0 and not minimize) or rules.targets.reach is not None
+    keep = both & ~conflict & (edges.shared_reach > 0) if needs_reach else np.zeros(0, bool)
+    if needs_reach:
+        pair_i, pair_j = slot[edges.i[keep]], slot[edges.j[keep]]
+        pair_s = edges.shared_reach[keep].astype(float)
+    else:
+        pair_i = pair_j = np.zeros(0, dtype=np.int64)
+        pair_s = np.zeros(0)
+
+    # objective
+    if minimize:
+        c = -cost
+        pair_c = np.zeros(len(pair_s))
+    else:
+        c = np.zeros(n)
+        for kpi, weight in weights.items():
+            if weight > 0:
+                c += weight * roster.column(KPI_COLUMNS[kpi]).astype(float)[positions]
+        pair_c = -weights["reach"] * pair_s
+
+    rows: list[tuple[np.ndarray, np.ndarray, float, float, str]] = []  # (cols, vals, lo, hi)
+    everyone = np.arange(n)
+
+    def add(cols: np.ndarray, vals: np.ndarray, lo: float, hi: float, name: str) -> None:
+        nonzero = vals != 0
+        rows.append((cols[nonzero], vals[nonzero].astype(float), lo, hi, name))
+
+    if scenario.budget is not None or rules.min_spend is not None:
+        hi = float(scenario.budget) if scenario.budget is not None else INF
+        lo = float(rules.min_spend) if rules.min_spend is not None else -INF
+        add(everyone, cost, lo, hi, "budget")
+    if rules.min_influencers is not None or rules.max_influencers is not None:
+        lo = float(rules.min_influencers) if rules.min_influencers is not None else -INF
+        hi = float(rules.max_influencers) if rules.max_influencers is not None else INF
+        add(everyone, np.ones(n), lo, hi, "count")
+    for column, groups in rules.mix.items():
+        values = group_values(roster, column)[positions]
+        for group, rule in groups.items():
+            member = values == group.lower()
+            name = f"mix_{column}_{group}"
+            if rule.min_count is not None or rule.max_count is not None:
+                lo = float(rule.min_count) if rule.min_count is not None else -INF
+                hi = float(rule.max_count) if rule.max_count is not None else INF
+                add(np.flatnonzero(member), np.ones(int(member.sum())), lo, hi, f"{name}_count")
+            if rule.min_share is not None:
+                add(everyone, (member - rule.min_share) * cost, 0.0, INF, f"{name}_min_share")
+            if rule.max_share is not None:
+                add(everyone, (member - rule.max_share) * cost, -INF, 0.0, f"{name}_max_share")
+    conflict_rows = clique_rows = 0
+    if theta is not None:
+        sel = both & conflict
+        pairs = list(zip(edges.i[sel].tolist(), edges.j[sel].tolist(), strict=True))
+        for clique in clique_cover(pairs):
+            cols = slot[np.asarray(clique)]
+            add(cols, np.ones(len(cols)), -INF, 1.0, "conflict")
+            if len(clique) == 2:
+                conflict_rows += 1
+            else:
+                clique_rows += 1
+    for column, limit in rules.resources.items():
+        values = np.nan_to_num(roster.column(column).astype(float)[positions], nan=0.0)
+        lo = float(limit.min) if limit.min is not None else -INF
+        hi = float(limit.max) if limit.max is not None else INF
+        add(everyone, values, lo, hi, f"resource_{column}")
+    limit = rules.max_offers_per_creator
+    if limit is not None and "creator" in roster.frame.columns:
+        creators = roster.frame["creator"].to_numpy()[positions]
+        members: dict[str, list[int]] = {}
+        for k, creator in enumerate(creators):
+            if creator:
+                members.setdefault(str(creator), []).append(k)
+        for creator, ks in members.items():
+            if len(ks) > limit:
+                add(np.asarray(ks), np.ones(len(ks)), -INF, float(limit), f"creator_{creator}")
+    reach_row = None
+    for kpi, target in rules.targets.as_dict().items():
+        if kpi == "reach":
+            reach_row = len(rows)
+        values = roster.column(KPI_COLUMNS[kpi]).astype(float)[positions]
+        add(everyone, values, float(target), INF, f"target_{kpi}")
+
+    lb = np.zeros(n)
+    ub = np.ones(n)
+    for ident in rules.include:
+        position = roster.index_of[ident]
+        if slot[position] >= 0:
+            lb[slot[position]] = 1.0
+
+    if rows:
+        indptr = np.cumsum([0] + [len(r[0]) for r in rows])
+        indices = np.concatenate([r[0] for r in rows]).astype(np.int64)
+        data = np.concatenate([r[1] for r in rows])
+    else:
+        indptr, indices, data = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    matrix = sp.csr_matrix((data, indices, indptr), shape=(len(rows), n))
+    return ArrayModel(
+        candidates=candidates,
+        minimize=minimize,
+        c=c,
+        cost=cost,
+        lb=lb,
+        ub=ub,
+        A=matrix,
+        lo=np.array([r[2] for r in rows], dtype=float),
+        hi=np.array([r[3] for r in rows], dtype=float),
+        names=[r[4] for r in rows],
+        pair_i=pair_i.astype(np.int64),
+        pair_j=pair_j.astype(np.int64),
+        pair_s=pair_s,
+        pair_c=pair_c,
+        reach_row=reach_row,
+        conflict_rows=conflict_rows,
+        clique_rows=clique_rows,
+    )
+
+
+def pair_adjacency(model: ArrayModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSR adjacency of the de-duplication pairs: (indptr, neighbour, shared, objective coef)."""
+    n = model.n
+    a = np.concatenate([model.pair_i, model.pair_j])
+    b = np.concatenate([model.pair_j, model.pair_i])
+    s = np.concatenate([model.pair_s, model.pair_s])
+    pc = np.concatenate([model.pair_c, model.pair_c])
+    order = np.argsort(a, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, a + 1, 1)
+    return np.cumsum(indptr), b[order], s[order], pc[order]

@@ -1,0 +1,283 @@
+"""LP relaxations of the array model, solved by HiGHS directly, and a certified dual bound.
+
+**The dual bound.** For ``max c·z`` subject to ``lo ≤ M z ≤ hi`` and ``l ≤ z ≤ u`` (here
+``z = (x, y)``, ``M`` = the rows of :mod:`optimizer.arrays` plus the de-duplication rows), *any*
+row multipliers ``π`` give, with ``d = c − Mᵀπ``::
+
+    c·z = π·(M z) + d·z ≤ Σ_r (π_r > 0 ? π_r·hi_r : π_r·lo_r) + Σ_j max(d_j·l_j, d_j·u_j)
+
+for every feasible ``z``, integer or not. So the bound holds for the whole problem whatever
+LP the multipliers came from (a restricted one, an unconverged one) and whatever the
+solver's tolerances: it is evaluated here, in float64, from the data. Multipliers that point
+at an infinite side of a row are set to 0 first (which keeps the bound finite and valid).
+
+Reduced-cost fixing uses the same ``d``: forcing ``x_j = 1`` against its sign (``d_j < 0``)
+changes the bound to ``UB + d_j``; if that is below the value of a known portfolio, no
+portfolio with ``x_j = 1`` can beat it, and ``x_j`` is fixed to 0 (and symmetrically to 1).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .arrays import ArrayModel
+
+SAFETY = 1e-9  # relative margin added to every bound against float round-off in the sums
+
+
+@dataclass
+class DualBound:
+    """A certified upper bound (max sense) and the reduced costs it came with."""
+
+    value: float
+    d_x: np.ndarray
+
+
+def _project(pi: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    pi = np.where(np.isfinite(hi), pi, np.minimum(pi, 0.0))
+    return np.where(np.isfinite(lo), pi, np.maximum(pi, 0.0))
+
+
+def _row_term(pi: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    up = np.where(pi > 0, pi * np.where(np.isfinite(hi), hi, 0.0), 0.0)
+    down = np.where(pi < 0, pi * np.where(np.isfinite(lo), lo, 0.0), 0.0)
+    return float(up.sum() + down.sum())
+
+
+def dual_bound_once(
+    model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray, fixed: np.ndarray | None = None
+) -> DualBound:
+    """The bound for one choice of multipliers (rows of A, then one per pair).
+
+    ``fixed`` (optional, per x: −1 free, 0 or 1 fixed) narrows the x bounds, giving the bound
+    of the problem restricted by those fixings.
+    """
+    pi_rows = _project(np.asarray(pi_rows, float), model.lo, model.hi)
+    pi_pairs = np.minimum(np.asarray(pi_pairs, float), 0.0)  # y − x_i − x_j ≥ −1: lo only
+    d_x = model.c - model.A.T @ pi_rows
+    if len(pi_pairs):
+        d_x = d_x + np.bincount(model.pair_i, pi_pairs, model.n)
+        d_x = d_x + np.bincount(model.pair_j, pi_pairs, model.n)
+    d_y = model.pair_c - pi_pairs
+    if model.reach_row is not None and len(pi_pairs):
+        d_y = d_y + pi_rows[model.reach_row] * model.pair_s
+    lb, ub = model.lb, model.ub
+    if fixed is not None:
+        lb = np.where(fixed >= 0, fixed, lb)
+        ub = np.where(fixed >= 0, fixed, ub)
+    p = len(pi_pairs)
+    total = _row_term(pi_rows, model.lo, model.hi)
+    total += _row_term(pi_pairs, -np.ones(p), np.full(p, np.inf))
+    total += float(np.maximum(d_x * lb, d_x * ub).sum()) + float(np.maximum(d_y, 0.0).sum())
+    return DualBound(total + SAFETY * (1.0 + abs(total)), d_x)
+
+
+def dual_bound(model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray) -> DualBound:
+    """The better of the bounds from ``π`` and ``−π`` (either sign convention of a solver)."""
+    a = dual_bound_once(model, pi_rows, pi_pairs)
+    b = dual_bound_once(model, -np.asarray(pi_rows), -np.asarray(pi_pairs))
+    return a if a.value <= b.value else b
+
+
+# ------------------------------------------------------------------ HiGHS on a sub-model
+
+
+@dataclass
+class SubModel:
+    """The array model restricted to some x columns (the others fixed at 0)."""
+
+    cols: np.ndarray  # x slots in this sub-model, ascending
+    pairs: np.ndarray  # indices of model pairs with both ends in cols
+    n_rows: int  # rows of A (the de-duplication rows follow)
+
+
+@dataclass
+class HighsAnswer:
+    """What one HiGHS run gave (all in the array model's max sense)."""
+
+    status: str  # "optimal", "feasible", "infeasible", "no_solution", "abandoned"
+    x: np.ndarray | None  # over all slots (0 outside the sub-model)
+    objective: float | None
+    mip_bound: float | None
+    pi_rows: np.ndarray | None  # LP only: multipliers of A's rows (0 outside)
+    pi_pairs: np.ndarray | None  # LP only: multipliers per model pair (0 outside)
+    seconds: float
+
+
+def build_highs(
+    model: ArrayModel,
+    cols: np.ndarray,
+    integer: bool,
+    fixed_one: np.ndarray | None = None,
+    threads: int | None = None,
+):
+    """A ``highspy.Highs`` holding the (LP or MIP) sub-model on ``cols``."""
+    import highspy
+
+    cols = np.asarray(cols, dtype=np.int64)
+    n = model.n
+    where = np.full(n, -1, dtype=np.int64)
+    where[cols] = np.arange(len(cols))
+    inside = (where[model.pair_i] >= 0) & (where[model.pair_j] >= 0)
+    pairs = np.flatnonzero(inside)
+    k, p = len(cols), len(pairs)
+    sub = model.csc[:, cols].tocsr()
+    rows_a = sub.shape[0]
+    # rows of A (+ −s·y on the reach row), then y_p − x_i − x_j ≥ −1
+    blocks = [sp.hstack([sub, sp.csr_matrix((rows_a, p))], format="csr")]
+    if model.reach_row is not None and p:
+        extra = sp.csr_matrix(
+            (-model.pair_s[pairs], (np.full(p, model.reach_row), k + np.arange(p))),
+            shape=(rows_a, k + p),
+        )
+        blocks[0] = (blocks[0] + extra).tocsr()
+    if p:
+        r = np.repeat(np.arange(p), 3)
+        c = np.column_stack(
+            [k + np.arange(p), where[model.pair_i[pairs]], where[model.pair_j[pairs]]]
+        ).ravel()
+        v = np.tile([1.0, -1.0, -1.0], p)
+        blocks.append(sp.csr_matrix((v, (r, c)), shape=(p, k + p)))
+    matrix = sp.vstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+    lo = np.concatenate([model.lo, -np.ones(p)])
+    hi = np.concatenate([model.hi, np.full(p, np.inf)])
+    lb = np.concatenate([model.lb[cols], np.zeros(p)])
+    ub = np.concatenate([model.ub[cols], np.ones(p)])
+    if fixed_one is not None:
+        lb[:k][fixed_one[cols]] = 1.0
+    cost = np.concatenate([model.c[cols], model.pair_c[pairs]])
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = k + p
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = lb
+    lp.col_upper_ = ub
+    lp.row_lower_ = np.where(np.isfinite(lo), lo, -inf)
+    lp.row_upper_ = np.where(np.isfinite(hi), hi, inf)
+    csc = matrix.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * k + [
+            highspy.HighsVarType.kContinuous
+        ] * p
+    h.passModel(lp)
+    return h, SubModel(cols, pairs, rows_a)
+
+
+def run_highs(
+    h, deadline: float | None, time_limit: float | None = None, grace: float = 0.3
+) -> tuple[bool, float]:
+    """Run ``h``; stop it at the wall-clock ``deadline`` (perf_counter seconds).
+
+    HiGHS's own time limit is soft, so the run happens on HiGHS's solver thread and is
+    cancelled (user interrupt) when the deadline passes; if it does not stop within ``grace``
+    seconds it is abandoned (False) and ``h`` must not be touched again.
+    """
+    started = time.perf_counter()
+    limit = time_limit
+    if deadline is not None:
+        left = max(deadline - started, 0.01)
+        limit = left if limit is None else min(limit, left)
+    if limit is not None:
+        h.setOptionValue("time_limit", float(max(limit, 0.01)))
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    wait = None if limit is None else max(limit, 0.01) + 0.05
+    done, _status = h.wait(-1.0 if wait is None else wait)
+    if not done:
+        h.cancelSolve()
+        done, _status = h.wait(grace)
+    return bool(done), time.perf_counter() - started
+
+
+def read_answer(model: ArrayModel, h, sub: SubModel, integer: bool, seconds: float) -> HighsAnswer:
+    """Solution, bound and multipliers of a finished run, mapped back to the whole model."""
+    import highspy
+
+    status = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    info = h.getInfo()
+    k = len(sub.cols)
+    if status == S.kInfeasible:
+        return HighsAnswer("infeasible", None, None, None, None, None, seconds)
+    has = info.primal_solution_status == 2 or status == S.kOptimal  # 2 = feasible
+    x = objective = None
+    pi_rows = pi_pairs = None
+    if has:
+        solution = h.getSolution()
+        values = np.asarray(solution.col_value, dtype=float)
+        x = np.zeros(model.n)
+        x[sub.cols] = values[:k]
+        objective = float(info.objective_function_value)
+        if not integer and solution.dual_valid:
+            duals = np.asarray(solution.row_dual, dtype=float)
+            pi_rows = duals[: sub.n_rows]
+            pi_pairs = np.zeros(len(model.pair_i))
+            pi_pairs[sub.pairs] = duals[sub.n_rows :]
+    bound = None
+    if integer:
+        value = info.mip_dual_bound
+        bound = float(value) if math.isfinite(value) else None
+    if status == S.kOptimal:
+        word = "optimal"
+    elif has:
+        word = "feasible"
+    else:
+        word = "no_solution"
+    return HighsAnswer(word, x, objective, bound, pi_rows, pi_pairs, seconds)
+
+
+def solve_sub(
+    model: ArrayModel,
+    cols: np.ndarray,
+    integer: bool,
+    deadline: float | None = None,
+    *,
+    time_limit: float | None = None,
+    gap: float = 1e-6,
+    start: np.ndarray | None = None,
+    fixed_one: np.ndarray | None = None,
+    threads: int | None = None,
+) -> HighsAnswer:
+    """Solve the LP relaxation or the MIP of the sub-model on ``cols``, within ``deadline``."""
+    h, sub = build_highs(model, cols, integer, fixed_one, threads)
+    if integer:
+        h.setOptionValue("mip_rel_gap", float(gap))
+        if start is not None:
+            values = np.concatenate(
+                [start[sub.cols], (start[model.pair_i[sub.pairs]] * start[model.pair_j[sub.pairs]])]
+            )
+            h.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
+    finished, seconds = run_highs(h, deadline, time_limit)
+    if not finished:
+        _abandoned.append(h)  # keep it alive until its thread ends
+        return HighsAnswer("abandoned", None, None, None, None, None, seconds)
+    return read_answer(model, h, sub, integer, seconds)
+
+
+_abandoned: list[object] = []
+
+
+def lp_bound(
+    model: ArrayModel, deadline: float | None = None
+) -> tuple[DualBound | None, HighsAnswer]:
+    """The full LP relaxation and the certified bound from its multipliers."""
+    answer = solve_sub(model, np.arange(model.n), integer=False, deadline=deadline)
+    if answer.pi_rows is None or answer.pi_pairs is None:
+        return None, answer
+    return dual_bound(model, answer.pi_rows, answer.pi_pairs), answer

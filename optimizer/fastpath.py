@@ -1,0 +1,400 @@
+"""Large rosters, fast and certified; and wall-clock deadlines for every solve.
+
+**Which path.** ``solver.strategy`` (scenario) or ``--exact-full`` (CLI) chooses: ``full`` is
+the plain PuLP model of :mod:`optimizer.model`; ``fast`` the path below; ``auto`` (default)
+takes the fast path from :data:`FAST_FROM` candidates on. Scenarios the array model does not
+cover (coverage or Sainsbury reach, robust mode) always use the full model, and the result
+says so (``model_size.method``, ``model_size.fallback``).
+
+**The fast path** (see docs/performance.md, "Scale"):
+
+1. the model as arrays (:mod:`optimizer.arrays`), built vectorised;
+2. a verified greedy portfolio (:mod:`optimizer.greedy`): the first incumbent;
+3. the LP relaxation by column generation: a restricted LP on the best candidates (by value
+   per cost, per group) plus the greedy picks, solved by HiGHS; candidates whose reduced cost
+   against its multipliers is positive are priced in, until none is; every round's
+   multipliers give a **certified bound of the whole problem** (:mod:`optimizer.bounds`);
+4. LP-guided rounding (greedy in the order of the LP values): a second incumbent;
+5. reduced-cost fixing against the best incumbent, then a MIP on what stays free (or, when
+   too much stays free, on a shortlist of it), warm-started from the incumbent; improved
+   incumbents fix more, until the free part is solved or time is up.
+
+Every portfolio is re-checked by :func:`optimizer.verify.check_selection` before it counts.
+The reported bound is the LP dual bound, or — when the MIP covered every unfixed candidate —
+the larger of its proven bound and the incumbent, whichever is smaller.
+
+**Deadlines.** ``solver.time_limit`` is a wall-clock promise counted from the start of the
+solve: HiGHS runs on its own thread and is interrupted (then abandoned) at the deadline, and
+the best verified portfolio so far (at least the greedy one) is returned as ``feasible``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pulp
+
+from .arrays import ArrayModel, build_arrays, unsupported_reason
+from .bounds import DualBound, dual_bound, run_highs, solve_sub
+from .greedy import greedy_slots, verified
+from .model import BuiltModel, Candidates
+from .overlap import OverlapGraph
+from .roster import Roster
+from .scenario import Scenario
+from .solver import SolveOutcome, Status, make_solver, run
+from .verify import check_selection
+
+log = logging.getLogger(__name__)
+
+FAST_FROM = 5_000  # candidates from which "auto" takes the fast path
+MIP_FREE_LIMIT = 4_000  # free candidates a MIP round takes at most
+START_SHARE = 0.08  # share of each group's best candidates in the first restricted LP
+RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
+
+
+class Abandoned(Exception):
+    """HiGHS did not stop at the deadline; its thread was left to finish on its own."""
+
+
+@dataclass
+class Deadline:
+    """A wall-clock deadline (perf_counter seconds), or none."""
+
+    at: float | None
+
+    @classmethod
+    def start(cls, started: float, seconds: float | None) -> Deadline:
+        if seconds is None:
+            return cls(None)
+        return cls(started + seconds - min(RESERVE, 0.1 * seconds))
+
+    def left(self) -> float:
+        return np.inf if self.at is None else self.at - time.perf_counter()
+
+    def passed(self) -> bool:
+        return self.left() <= 0
+
+
+@dataclass
+class PathAnswer:
+    """What a path found: the outcome in our terms and the verified picks (roster positions)."""
+
+    outcome: SolveOutcome
+    picked: list[int] | None
+    build_seconds: float = 0.0
+    model_size: dict[str, Any] = field(default_factory=dict)
+
+
+def method_for(scenario: Scenario, candidates: int) -> tuple[str, str | None]:
+    """``("fast" | "full", reason the fast path was not taken or None)``."""
+    strategy = getattr(scenario.solver, "strategy", "auto")
+    if strategy == "full":
+        return "full", None
+    reason = unsupported_reason(scenario)
+    if scenario.solver.name != "highs":
+        reason = reason or f"solver {scenario.solver.name}"
+    wanted = strategy == "fast" or candidates >= FAST_FROM
+    if not wanted:
+        return "full", None
+    if reason is not None:
+        return "full", f"fast path does not cover {reason}"
+    return "fast", None
+
+
+# ---------------------------------------------------------------- the fast path
+
+
+@dataclass
+class _Best:
+    x: np.ndarray | None = None
+    value: float = -np.inf  # max sense
+    picked: list[int] | None = None
+
+    def offer(
+        self,
+        scenario: Scenario,
+        roster: Roster,
+        overlap: OverlapGraph,
+        model: ArrayModel,
+        x: np.ndarray | None,
+    ) -> bool:
+        """Keep ``x`` if it is verified and better; True when kept."""
+        if x is None:
+            return False
+        x = (x > 0.5).astype(float)
+        value = model.objective(x)
+        if value <= self.value + 1e-9 * (1 + abs(value)):
+            return False
+        answer = verified(scenario, roster, overlap, model, x)
+        if answer is None:
+            log.debug("fast path: a candidate portfolio failed the re-check")
+            return False
+        self.x, self.value, self.picked = x, value, answer.picked
+        return True
+
+
+def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
+    """The first restricted LP: the best share of every group row, and ``extra``."""
+    n = model.n
+    cost = np.maximum(model.cost, 1e-9)
+    if model.minimize:
+        help_ = np.zeros(n)
+        for r in np.flatnonzero(model.lo > 0):
+            row = model.A.getrow(r)
+            help_[row.indices] += np.maximum(row.data, 0) / max(model.lo[r], 1.0)
+        score = help_ / cost
+    else:
+        score = model.c / cost
+    chosen = np.zeros(n, dtype=bool)
+    chosen[extra] = True
+    chosen[model.lb > 0.5] = True
+    take = max(200, int(START_SHARE * n))
+    chosen[np.argsort(-score)[:take]] = True
+    csr = model.A
+    for r in range(csr.shape[0]):
+        if model.names[r] in ("conflict",) or model.names[r].startswith("creator_"):
+            continue
+        cols = csr.indices[csr.indptr[r] : csr.indptr[r + 1]]
+        if len(cols) == n:
+            continue
+        k = max(20, int(START_SHARE * len(cols)))
+        chosen[cols[np.argsort(-score[cols])[:k]]] = True
+    return np.flatnonzero(chosen)
+
+
+def _column_generation(
+    model: ArrayModel, start: np.ndarray, deadline: Deadline, threads: int | None
+) -> tuple[DualBound | None, np.ndarray | None, bool, int]:
+    """LP bound by pricing columns in. Returns (best bound, LP x, LP infeasible, columns)."""
+    in_lp = np.zeros(model.n, dtype=bool)
+    in_lp[start] = True
+    best: DualBound | None = None
+    x = None
+    while not deadline.passed():
+        cols = np.flatnonzero(in_lp)
+        answer = solve_sub(model, cols, integer=False, deadline=deadline.at, threads=threads)
+        if answer.status == "infeasible":
+            if in_lp.all():
+                return best, None, True, int(in_lp.sum())
+            grow = np.flatnonzero(~in_lp)
+            in_lp[grow[: max(len(cols), 1000)]] = True
+            continue
+        if answer.pi_rows is None or answer.pi_pairs is None:
+            break
+        bound = dual_bound(model, answer.pi_rows, answer.pi_pairs)
+        if best is None or bound.value < best.value:
+            best = bound
+        x = answer.x
+        d = bound.d_x
+        price = np.flatnonzero(~in_lp & (d > 1e-9 * (1.0 + np.abs(model.c))))
+        if not len(price):
+            break
+        take = max(1000, len(cols))
+        in_lp[price[np.argsort(-d[price])[:take]]] = True
+    return best, x, False, int(in_lp.sum())
+
+
+def _fixings(model: ArrayModel, bound: DualBound, incumbent: float) -> np.ndarray:
+    """Reduced-cost fixing: −1 free, 0 or 1 fixed (no portfolio beating ``incumbent`` differs)."""
+    d = bound.d_x
+    tol = 1e-7 * (1.0 + abs(incumbent))
+    fixed = np.full(model.n, -1, dtype=np.int8)
+    at_zero = (d < 0) & (model.lb < 0.5) & (bound.value + d < incumbent - tol)
+    at_one = (d > 0) & (bound.value - d < incumbent - tol)
+    fixed[at_zero] = 0
+    fixed[at_one] = 1
+    fixed[model.lb > 0.5] = 1
+    return fixed
+
+
+def solve_fast(
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    candidates: Candidates,
+    started: float,
+) -> PathAnswer:
+    """The fast path (see the module doc); every answer verified."""
+    settings = scenario.solver
+    deadline = Deadline.start(started, settings.time_limit)
+    model = build_arrays(scenario, roster, overlap, candidates)
+    build_seconds = time.perf_counter() - started
+    size: dict[str, Any] = {
+        "candidates": model.n,
+        "variables": model.n + len(model.pair_i),
+        "constraints": model.A.shape[0] + len(model.pair_i),
+        "conflict_rows": model.conflict_rows,
+        "clique_rows": model.clique_rows,
+        "method": "fast",
+    }
+    if model.n == 0:  # every influencer filtered out: the empty portfolio or nothing
+        seconds = time.perf_counter() - started - build_seconds
+        holds = bool(np.all(model.lo <= 1e-9) and np.all(model.hi >= -1e-9))
+        if holds and not check_selection(scenario, roster, overlap, []):
+            outcome = SolveOutcome(Status.OPTIMAL, 0.0, 0.0, 0.0, seconds, "highs")
+            return PathAnswer(outcome, [], build_seconds, size)
+        outcome = SolveOutcome(Status.INFEASIBLE, None, None, None, seconds, "highs")
+        return PathAnswer(outcome, None, build_seconds, size)
+    best = _Best()
+    best.offer(scenario, roster, overlap, model, greedy_slots(model))  # the floor: not cut
+    size["greedy_value"] = model.reported(best.value) if best.x is not None else None
+
+    bound = None
+    proven = False
+    infeasible = False
+    if not deadline.passed():
+        extra = np.flatnonzero(best.x > 0.5) if best.x is not None else np.zeros(0, np.int64)
+        start = _start_columns(model, extra)
+        bound, lp_x, infeasible, size["lp_columns"] = _column_generation(
+            model, start, deadline, settings.threads
+        )
+        if lp_x is not None and not deadline.passed():
+            best.offer(
+                scenario, roster, overlap, model, greedy_slots(model, lp_x, deadline=deadline.at)
+            )
+    mip_bound = None
+    while bound is not None and not infeasible and not deadline.passed():
+        gap_now = bound.value - best.value
+        if best.x is not None and gap_now <= settings.gap * max(abs(best.value), 1e-9):
+            break
+        fixed = _fixings(model, bound, best.value)
+        free = np.flatnonzero(fixed < 0)
+        size["free_after_fixing"] = len(free)
+        whole = len(free) <= MIP_FREE_LIMIT
+        if whole:
+            chosen = free
+        else:
+            ranked = free[np.argsort(-bound.d_x[free])]
+            picks = np.flatnonzero(best.x > 0.5) if best.x is not None else np.zeros(0, int)
+            chosen = np.union1d(ranked[:MIP_FREE_LIMIT], picks[fixed[picks] < 0])
+        cols = np.union1d(chosen, np.flatnonzero(fixed == 1))
+        answer = solve_sub(
+            model,
+            cols,
+            integer=True,
+            deadline=deadline.at,
+            gap=settings.gap,
+            start=best.x,
+            fixed_one=fixed == 1,
+            threads=settings.threads,
+        )
+        improved = best.offer(scenario, roster, overlap, model, answer.x)
+        if whole:
+            if answer.status == "infeasible":
+                infeasible = best.x is None  # nothing at all beats −∞: no portfolio exists
+            elif answer.status == "optimal":
+                proven = True
+                mip_bound = best.value
+            elif answer.mip_bound is not None:
+                mip_bound = max(answer.mip_bound, best.value)
+            break
+        if not improved:
+            break  # the shortlist gave nothing better: keep the LP certificate
+    seconds = time.perf_counter() - started - build_seconds
+    if best.x is None:
+        status = Status.INFEASIBLE if infeasible else Status.NO_SOLUTION
+        upper = None if bound is None else model.reported(bound.value)
+        outcome = SolveOutcome(status, None, upper, None, seconds, "highs")
+        return PathAnswer(outcome, None, build_seconds, size)
+    upper_max = np.inf if bound is None else bound.value
+    if mip_bound is not None:
+        upper_max = min(upper_max, mip_bound)
+    upper_max = max(upper_max, best.value)
+    gap = (upper_max - best.value) / max(abs(best.value), 1e-9)
+    optimal = proven or gap <= settings.gap
+    status = Status.OPTIMAL if optimal else Status.FEASIBLE
+    upper = None if not np.isfinite(upper_max) else model.reported(upper_max)
+    outcome = SolveOutcome(
+        status,
+        model.reported(best.value),
+        upper,
+        None if upper is None else gap,
+        seconds,
+        "highs",
+    )
+    return PathAnswer(outcome, best.picked, build_seconds, size)
+
+
+# ---------------------------------------------------------------- the full model, on time
+
+
+class DeadlineHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS, run so that it stops (or is abandoned) at a wall-clock deadline."""
+
+    deadline: float | None = None
+
+    def callSolver(self, lp: Any) -> None:
+        finished, _seconds = run_highs(lp.solverModel, self.deadline)
+        if not finished:
+            _keep.append(lp.solverModel)
+            lp.solverModel = None
+            raise Abandoned
+
+
+_keep: list[object] = []
+
+
+def run_full(
+    built: BuiltModel,
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    candidates: Candidates,
+    started: float,
+    warm: bool = True,
+) -> PathAnswer:
+    """Solve the full PuLP model by the deadline, warm-started from the greedy portfolio.
+
+    When HiGHS stops without a better portfolio than the greedy one (or is abandoned), the
+    greedy portfolio is the answer (``feasible``), with HiGHS's bound when it proved one.
+    """
+    settings = scenario.solver
+    deadline = Deadline.start(started, settings.time_limit)
+    greedy: list[int] | None = None
+    greedy_value = None
+    if warm and unsupported_reason(scenario) is None:
+        model = build_arrays(scenario, roster, overlap, candidates)
+        x = greedy_slots(model)  # not cut short: the greedy portfolio is the floor
+        answer = verified(scenario, roster, overlap, model, x)
+        if answer is not None:
+            greedy, greedy_value = answer.picked, model.reported(answer.value)
+            chosen = set(greedy)
+            for var, position in zip(built.x, candidates.positions, strict=True):
+                var.setInitialValue(1.0 if int(position) in chosen else 0.0)
+            for i, j, _shared, y in built.pair_vars:
+                y.setInitialValue(1.0 if i in chosen and j in chosen else 0.0)
+    solver = make_solver(settings)
+    if isinstance(solver, pulp.HiGHS):
+        solver.__class__ = DeadlineHiGHS
+        solver.deadline = deadline.at  # type: ignore[attr-defined]
+        if greedy:  # PuLP warns when no variable has a value
+            solver.optionsDict["warmStart"] = True
+    t0 = time.perf_counter()
+    try:
+        outcome = run(built.problem, settings, solver)
+    except Abandoned:
+        outcome = SolveOutcome(
+            Status.NO_SOLUTION, None, None, None, time.perf_counter() - t0, settings.name
+        )
+    if greedy is None or greedy_value is None:
+        return PathAnswer(outcome, None)
+    minimize = scenario.goal == "minimize_cost"
+    close = 1e-9 * max(1.0, abs(greedy_value))  # the same portfolio may differ in the last bit
+    solver_as_good = outcome.objective is not None and (
+        outcome.objective <= greedy_value + close
+        if minimize
+        else outcome.objective >= greedy_value - close
+    )
+    if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and solver_as_good:
+        return PathAnswer(outcome, None)
+    bound = outcome.bound
+    gap = None if bound is None else abs(bound - greedy_value) / max(abs(greedy_value), 1e-9)
+    status = Status.OPTIMAL if gap is not None and gap <= settings.gap else Status.FEASIBLE
+    if check_selection(scenario, roster, overlap, greedy):
+        return PathAnswer(outcome, None)
+    fallback = SolveOutcome(status, greedy_value, bound, gap, outcome.seconds, outcome.solver)
+    return PathAnswer(fallback, greedy, model_size={"fallback": "greedy (solver stopped first)"})

@@ -1,0 +1,70 @@
+"""Certified bounds: the dual bound is ≥ the brute-force optimum on every small instance.
+
+The bound of :mod:`optimizer.bounds` holds for *any* row multipliers, so it is checked for
+the multipliers of the full LP, of a restricted LP (half the candidates), and for random ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_scenario
+from test_oracle import SEEDS, case
+
+from optimizer.arrays import build_arrays
+from optimizer.bounds import dual_bound, dual_bound_once, lp_bound, solve_sub
+from optimizer.diagnose import include_clashes
+from optimizer.engine import prepare
+from optimizer.model import select_candidates
+
+
+def _model(seed, tmp_path):
+    instance, _data, found = case(seed)
+    scenario = make_scenario(
+        tmp_path, instance.roster, instance.scenario, instance.pairs, fmt=instance.fmt
+    )
+    prepared = prepare(scenario)
+    if include_clashes(scenario, prepared.roster, select_candidates(scenario, prepared.roster)):
+        return None, None
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    best = None if found.best_value is None else model.sense_value(found.best_value)
+    return model, best
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bounds_are_above_the_brute_force_optimum(seed, tmp_path):
+    model, best = _model(seed, tmp_path)
+    if model is None or best is None:
+        pytest.skip("no portfolio exists")
+    tol = 1e-9 * (1 + abs(best))
+    bound, answer = lp_bound(model)
+    assert answer.status == "optimal"
+    assert bound is not None and bound.value >= best - tol
+    # the LP optimum itself is close to the certified bound (the bound is not vacuous)
+    assert bound.value <= answer.objective + 1e-6 * (1 + abs(answer.objective))
+    half = np.arange(0, model.n, 2)
+    restricted = solve_sub(model, half, integer=False)
+    if restricted.pi_rows is not None:
+        assert dual_bound(model, restricted.pi_rows, restricted.pi_pairs).value >= best - tol
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        pi_rows = rng.normal(0, 5, len(model.lo))
+        pi_pairs = rng.normal(0, 5, len(model.pair_i))
+        assert dual_bound_once(model, pi_rows, pi_pairs).value >= best - tol
+
+
+def test_reported_bound_is_above_the_optimum(tmp_path):
+    """Through the engine (fast path): bound ≥ objective = brute-force optimum."""
+    from optimizer import solve
+
+    for seed in SEEDS[:12]:
+        instance, data, found = case(seed)
+        if found.best is None:
+            continue
+        scenario_dict = {**instance.scenario, "solver": {"gap": 0, "strategy": "fast"}}
+        scenario = make_scenario(tmp_path, instance.roster, scenario_dict, instance.pairs)
+        result = solve(scenario)
+        if data.minimize:
+            assert result.bound <= found.best_value + 1e-6
+        else:
+            assert result.bound >= found.best_value - 1e-6

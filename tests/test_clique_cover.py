@@ -1,0 +1,101 @@
+"""clique_cover: every conflict edge lies in some returned clique, each a real, bounded clique."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optimizer.overlap import MAX_CLIQUE_SIZE, clique_cover
+
+
+def _edge_set(edges) -> set[frozenset[int]]:
+    return {frozenset(e) for e in edges}
+
+
+def assert_valid_cover(edges: list[tuple[int, int]], cliques: list[list[int]], max_size: int):
+    """Checks stated on the edge list alone (no networkx): cover, clique-ness, size, count."""
+    graph = _edge_set(edges)
+    nodes = set().union(*graph) if graph else set()
+    covered: set[frozenset[int]] = set()
+    for clique in cliques:
+        assert len(clique) == len(set(clique)), f"repeated node in {clique}"
+        assert 2 <= len(clique) <= max_size, clique
+        assert set(clique) <= nodes, f"{clique} has nodes outside the graph"
+        for a, b in combinations(clique, 2):
+            assert frozenset((a, b)) in graph, f"{clique}: {a}–{b} is not an edge"
+            covered.add(frozenset((a, b)))
+    assert graph <= covered, f"edges not covered: {sorted(map(sorted, graph - covered))}"
+    assert len(cliques) <= len(graph), "more cliques than edges"
+
+
+def random_edges(rng: np.random.Generator, n: int, density: float) -> list[tuple[int, int]]:
+    return [(i, j) for i, j in combinations(range(n), 2) if rng.random() < density]
+
+
+def test_complete_graph_of_ten_is_one_clique():
+    edges = list(combinations(range(10), 2))
+    cliques = clique_cover(edges)
+    assert len(cliques) == 1
+    assert sorted(cliques[0]) == list(range(10))
+
+
+def test_complete_graph_respects_max_size():
+    edges = list(combinations(range(10), 2))
+    cliques = clique_cover(edges, max_size=4)
+    assert_valid_cover(edges, cliques, 4)
+    assert all(len(c) <= 4 for c in cliques)
+    assert len(cliques) >= 45 // 6  # a 4-clique covers 6 of the 45 edges
+
+
+def test_no_edges_gives_no_cliques():
+    assert clique_cover([]) == []
+
+
+def test_single_edge_and_a_triangle():
+    edges = [(0, 1), (5, 7), (7, 9), (5, 9)]
+    cliques = clique_cover(edges)
+    assert_valid_cover(edges, cliques, MAX_CLIQUE_SIZE)
+    assert sorted(sorted(c) for c in cliques) == [[0, 1], [5, 7, 9]]
+
+
+def test_edges_in_either_orientation_and_repeated():
+    edges = [(3, 1), (1, 3), (2, 1), (3, 2), (4, 3)]
+    cliques = clique_cover(edges)
+    assert_valid_cover(edges, cliques, MAX_CLIQUE_SIZE)
+
+
+def test_two_cliques_sharing_a_node_are_not_merged():
+    # K4 on {0,1,2,3} and K4 on {3,4,5,6}: 4 and 5 are not adjacent to 0…2
+    edges = list(combinations(range(4), 2)) + list(combinations(range(3, 7), 2))
+    cliques = clique_cover(edges)
+    assert_valid_cover(edges, cliques, MAX_CLIQUE_SIZE)
+    assert sorted(sorted(c) for c in cliques) == [[0, 1, 2, 3], [3, 4, 5, 6]]
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("max_size", [2, 3, 5, MAX_CLIQUE_SIZE])
+def test_random_graphs(seed, max_size):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 40))
+    edges = random_edges(rng, n, float(rng.uniform(0.05, 0.95)))
+    cliques = clique_cover(edges, max_size=max_size)
+    assert_valid_cover(edges, cliques, max_size)
+    if max_size == 2:
+        assert len(cliques) == len(_edge_set(edges))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    edges=st.lists(
+        st.tuples(st.integers(0, 25), st.integers(0, 25)).filter(lambda e: e[0] != e[1]),
+        max_size=120,
+    ),
+    max_size=st.integers(2, 8),
+)
+def test_cover_property(edges, max_size):
+    cliques = clique_cover(edges, max_size=max_size)
+    assert_valid_cover(edges, cliques, max_size)

@@ -1,0 +1,95 @@
+"""The fast path and the greedy against brute force on the oracle's small instances."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import make_scenario
+from test_oracle import SEEDS, case
+
+from optimizer import Status, solve
+from optimizer.arrays import build_arrays
+from optimizer.bounds import lp_bound
+from optimizer.diagnose import include_clashes
+from optimizer.engine import prepare
+from optimizer.fastpath import _fixings, method_for
+from optimizer.greedy import greedy_portfolio
+from optimizer.model import select_candidates
+from optimizer.verify import check_selection
+
+
+def _scenario(seed, tmp_path, strategy="fast"):
+    instance, data, found = case(seed)
+    settings = {**instance.scenario["solver"], "strategy": strategy}
+    scenario_dict = {**instance.scenario, "solver": settings}
+    scenario = make_scenario(
+        tmp_path, instance.roster, scenario_dict, instance.pairs, fmt=instance.fmt
+    )
+    return scenario, data, found
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fast_path_equals_brute_force(seed, tmp_path):
+    scenario, _data, found = _scenario(seed, tmp_path)
+    result = solve(scenario)
+    if found.best is None:
+        assert result.status is Status.INFEASIBLE
+        return
+    assert result.status is Status.OPTIMAL, result.model_size
+    assert result.model_size["method"] == "fast"
+    assert math.isclose(result.objective, found.best_value, rel_tol=1e-9, abs_tol=1e-6)
+    assert result.gap is not None and result.gap <= 1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_greedy_is_verified_and_never_above_the_optimum(seed, tmp_path):
+    scenario, _data, found = _scenario(seed, tmp_path)
+    prepared = prepare(scenario)
+    if include_clashes(scenario, prepared.roster, select_candidates(scenario, prepared.roster)):
+        return
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    greedy = greedy_portfolio(scenario, prepared.roster, prepared.overlap, model)
+    if greedy is None:
+        return
+    assert found.best is not None
+    assert check_selection(scenario, prepared.roster, prepared.overlap, greedy.picked) == []
+    assert greedy.value <= model.sense_value(found.best_value) + 1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reduced_cost_fixing_keeps_the_optimum(seed, tmp_path):
+    """Fixing against the optimum itself (the strongest incumbent) removes none of its picks."""
+    scenario, _data, found = _scenario(seed, tmp_path)
+    if found.best is None:
+        return
+    prepared = prepare(scenario)
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    bound, _answer = lp_bound(model)
+    assert bound is not None
+    best_slots = model.slots_of(sorted(found.best))
+    optimum = model.sense_value(found.best_value)
+    for incumbent in (optimum, optimum - 1.0, optimum - abs(optimum) / 10):
+        fixed = _fixings(model, bound, incumbent)
+        assert not np.any(fixed[best_slots] == 0), seed
+        outside = np.setdiff1d(np.arange(model.n), best_slots)
+        assert not np.any(fixed[outside] == 1), seed
+
+
+def test_auto_takes_the_fast_path_only_for_large_rosters(tmp_path):
+    scenario, _data, _found = _scenario(0, tmp_path, strategy="auto")
+    assert method_for(scenario, 100)[0] == "full"
+    assert method_for(scenario, 50_000)[0] == "fast"
+    full, _data, _found = _scenario(0, tmp_path, strategy="full")
+    assert method_for(full, 50_000) == ("full", None)
+
+
+def test_families_the_arrays_lack_fall_back_to_the_full_model(tmp_path):
+    scenario, _data, _found = _scenario(0, tmp_path)
+    rules = scenario.constraints.model_dump(exclude_unset=True)
+    discounted = scenario.with_overrides(
+        {**rules, "package_discount": {"min_offers": 2, "discount": 0.1}}
+    )
+    method, reason = method_for(discounted, 50_000)
+    assert method == "full" and "package_discount" in reason
