@@ -153,12 +153,28 @@ def _cover(
             tried.add(r)
 
 
-def _fill(
-    state: _State, alive: np.ndarray, priority: np.ndarray | None, deadline: float | None
-) -> None:
-    """Add candidates by marginal value per cost (or by ``priority``) while they fit."""
-    model = state.m
+def _scarcity(model: ArrayModel, count_aware: bool) -> np.ndarray:
+    """What one pick uses up: its cost, or (count-aware) its share of the budget plus its share
+    of ``max_influencers`` — the better key when the count cap binds before the budget."""
     cost = np.maximum(model.cost, 1e-9)
+    if not count_aware or "max_influencers" not in model.names:
+        return cost
+    budget = model.names.index("budget") if "budget" in model.names else None
+    cap = float(model.hi[budget]) if budget is not None else float(cost.sum())
+    slots = max(float(model.hi[model.names.index("max_influencers")]), 1.0)
+    return cost / max(cap, 1e-9) + 1.0 / slots
+
+
+def _fill(
+    state: _State,
+    alive: np.ndarray,
+    priority: np.ndarray | None,
+    deadline: float | None,
+    count_aware: bool = False,
+) -> None:
+    """Add candidates by marginal value per scarce resource (or by ``priority``) while they fit."""
+    model = state.m
+    cost = _scarcity(model, count_aware)
     budget = model.names.index("budget") if "budget" in model.names else None
     cap = model.hi[budget] if budget is not None else np.inf
     free = np.flatnonzero(alive & ~state.x & (model.c > 0))
@@ -209,6 +225,7 @@ def greedy_slots(
     priority: np.ndarray | None = None,
     alive: np.ndarray | None = None,
     deadline: float | None = None,
+    count_aware: bool = False,
 ) -> np.ndarray:
     """A 0/1 vector over slots built greedily (not yet verified; may miss lower limits)."""
     alive = np.ones(model.n, dtype=bool) if alive is None else alive
@@ -218,7 +235,7 @@ def greedy_slots(
             state.change(j, 1.0)
         _cover(state, alive, deadline, by_amount)
         if not model.minimize:
-            _fill(state, alive, priority, deadline)
+            _fill(state, alive, priority, deadline, count_aware)
         _cover(state, alive, deadline, by_amount)
         if model.minimize:
             _prune(state)
@@ -252,8 +269,14 @@ def greedy_portfolio(
     """The greedy portfolio, verified, or None when the greedy finds no valid one."""
     started = time.perf_counter()
     model = model or build_arrays(scenario, roster, overlap)
-    x = greedy_slots(model, priority, deadline=deadline)
-    result = verified(scenario, roster, overlap, model, x)
-    if result is not None:
-        result.seconds = time.perf_counter() - started
-    return result
+    best: GreedyResult | None = None
+    # by value per cost, then by value per share of budget and count cap: keep the better
+    for count_aware in (False, True) if priority is None else (False,):
+        x = greedy_slots(model, priority, deadline=deadline, count_aware=count_aware)
+        result = verified(scenario, roster, overlap, model, x)
+        if result is not None and (best is None or result.value > best.value):
+            best = result
+    if best is not None:
+        best.seconds = time.perf_counter() - started
+    return best
+
