@@ -279,4 +279,3 @@ def greedy_portfolio(
     if best is not None:
         best.seconds = time.perf_counter() - started
     return best
-

@@ -163,6 +163,7 @@ def test_missing_scenario_file_is_a_usage_error(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- compare
 
+
 def test_compare_json_gives_one_result_per_named_strategy(tmp_path: Path) -> None:
     out = tmp_path / "compare.json"
     names = ["micro-only", "macro-only"]  # launch.yaml's own; its hybrid is the slow one

@@ -12,6 +12,10 @@ targets are whole numbers, overlap shares and spend shares are multiples of 0.05
 engagement are whole numbers and conversions have one decimal. Any slack is then either
 exactly zero or at least 0.05, far beyond solver tolerances, so the exact optimum is unique
 in value and a wrong answer cannot hide inside a tolerance.
+
+Every seed runs on the default path and on the forced fast path (``solver.strategy: fast``);
+a dozen seeds also run without an overlap file, the pairs then estimated from niche and
+platform (the oracle builds the same pairs from the documented rule).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Instance:
     pairs: pd.DataFrame  # a, b, shared (a fraction of the smaller audience)
     scenario: dict[str, Any]
     fmt: str
+    overlap_file: bool = True  # False: the engine estimates the pairs from niche and platform
 
 
 def _step(rng: np.random.Generator, low: int, high: int, unit: float = 0.05) -> float:
@@ -375,9 +380,43 @@ def enumerate_all(data: Data) -> Enumerated:
     return Enumerated(int(ok.sum()), picked, float(objective[best]), len(masks))
 
 
+def with_estimated_overlap(instance: Instance) -> Instance:
+    """The same instance without an overlap file: pairs come from niche and platform.
+
+    The oracle's pairs follow the documented estimate: every two influencers of one niche
+    share ``same_niche_platform`` of the smaller audience on the same platform, else
+    ``same_niche`` (pairs with share 0 are no pairs).
+    """
+    rng = np.random.default_rng([instance.seed, 1])  # leaves build_instance's draws alone
+    roster = instance.roster.copy()
+    niches = [str(v) for v in rng.choice(["beauty", "food", "Travel"], size=len(roster))]
+    roster["niche"] = niches
+    same_platform = float(rng.choice([0.1, 0.15, 0.3, 0.5]))
+    same_niche = float(rng.choice([0.0, 0.05, 0.25]))
+    platform = [str(p).lower() for p in roster["platform"]]
+    niche = [v.lower() for v in niches]
+    ids = roster["id"].tolist()
+    rows = []
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            if niche[i] != niche[j]:
+                continue
+            share = same_platform if platform[i] == platform[j] else same_niche
+            if share > 0:
+                rows.append((ids[i], ids[j], share))
+    scenario = dict(instance.scenario)
+    scenario["overlap"] = {
+        "estimate": {"same_niche_platform": same_platform, "same_niche": same_niche}
+    }
+    pairs = pd.DataFrame(rows, columns=["a", "b", "shared"])
+    return Instance(instance.seed, roster, pairs, scenario, instance.fmt, overlap_file=False)
+
+
 @cache
-def case(seed: int) -> tuple[Instance, Data, Enumerated]:
+def case(seed: int, estimated: bool = False) -> tuple[Instance, Data, Enumerated]:
     instance = build_instance(seed)
+    if estimated:
+        instance = with_estimated_overlap(instance)
     data = read_instance(instance)
     return instance, data, enumerate_all(data)
 
@@ -428,9 +467,8 @@ def solve_instance(instance: Instance, tmp_path, strategy: str | None = None) ->
     if strategy is not None:
         solver = {**scenario_dict.get("solver", {}), "strategy": strategy}
         scenario_dict = {**scenario_dict, "solver": solver}
-    scenario = make_scenario(
-        tmp_path, instance.roster, scenario_dict, instance.pairs, fmt=instance.fmt
-    )
+    pairs = instance.pairs if instance.overlap_file else None
+    scenario = make_scenario(tmp_path, instance.roster, scenario_dict, pairs, fmt=instance.fmt)
     return solve(scenario)
 
 
@@ -456,6 +494,18 @@ def assert_matches_oracle(result: Result, data: Data, found: Enumerated) -> None
     assert math.isclose(result.kpis["reach"], numbers["reach"], rel_tol=1e-9, abs_tol=1e-6)
 
 
+@pytest.mark.parametrize("seed", [1, 3])
+def test_yaml_and_toml_instances_load_the_same(seed, tmp_path):
+    """The helper's two file formats give the same scenario (both are used above)."""
+    instance, _data, _found = case(seed)
+    loaded = [
+        make_scenario(tmp_path, instance.roster, instance.scenario, instance.pairs, fmt=fmt)
+        for fmt in ("yaml", "toml")
+    ]
+    assert loaded[0].model_dump() == loaded[1].model_dump()
+    assert loaded[0].constraints.mix or loaded[0].constraints.targets.as_dict()
+
+
 # solver.strategy: None is the default ("auto", the full PuLP model at this size); "fast" forces
 # the large-roster path (column generation, reduced-cost fixing), which must agree as well.
 @pytest.mark.parametrize("strategy", [None, "fast"], ids=["auto", "fast"])
@@ -463,6 +513,15 @@ def assert_matches_oracle(result: Result, data: Data, found: Enumerated) -> None
 def test_engine_matches_brute_force(seed, strategy, tmp_path):
     instance, data, found = case(seed)
     assert_matches_oracle(solve_instance(instance, tmp_path, strategy), data, found)
+
+
+ESTIMATED_SEEDS = SEEDS[:12]
+
+
+@pytest.mark.parametrize("seed", ESTIMATED_SEEDS)
+def test_engine_matches_brute_force_with_estimated_overlap(seed, tmp_path):
+    instance, data, found = case(seed, estimated=True)
+    assert_matches_oracle(solve_instance(instance, tmp_path), data, found)
 
 
 # ---------------------------------------------------------------- regressions (known bugs)
