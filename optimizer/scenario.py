@@ -484,12 +484,13 @@ class Scenario(StrictModel):
                 constraints["mix"] = merged
             else:
                 constraints[key] = value
-        return _validate(data, self.source, self._base_dir)
+        return scenario_from_data(data, self.source, self._base_dir)
 
 
-def _validate(data: dict[str, Any], source: str, base_dir: Path) -> Scenario:
+def scenario_from_data(data: dict[str, Any], source: str, base_dir: Path) -> Scenario:
+    """Validate raw scenario data into a :class:`Scenario` bound to ``source``/``base_dir``."""
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.modelscenario_from_data(data)
     except ValidationError as exc:
         raise InputError(validation_problems(exc, source)) from None
     scenario._source = source
@@ -592,7 +593,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises :class:`InputError` listing every problem."""
     path = Path(path)
     data = read_scenario_data(path)
-    scenario = _validate(data, str(path), path.resolve().parent)
+    scenario = scenario_from_data(data, str(path), path.resolve().parent)
     problems = []
     for name in scenario.strategies:
         try:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InfloptError, InputError
-from .scenario import Scenario, validation_problems
+from .scenario import Scenario, scenario_from_data
 
 KEY_VERSION = "inflopt-task-1"  # bump when results of the same inputs may change
 
@@ -135,15 +135,7 @@ def make_task(
 
 def rebuild_scenario(data: dict[str, Any], source: str, base_dir: Path) -> Scenario:
     """Validate raw scenario data into a :class:`Scenario` bound to ``source``/``base_dir``."""
-    from pydantic import ValidationError
-
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc, source)) from None
-    scenario._source = source
-    scenario._base_dir = base_dir
-    return scenario
+    return scenario_from_data(data, source, base_dir)
 
 
 def task_scenario(task: Task) -> Scenario:
