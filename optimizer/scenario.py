@@ -490,7 +490,7 @@ class Scenario(StrictModel):
 def scenario_from_data(data: dict[str, Any], source: str, base_dir: Path) -> Scenario:
     """Validate raw scenario data into a :class:`Scenario` bound to ``source``/``base_dir``."""
     try:
-        scenario = Scenario.modelscenario_from_data(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise InputError(validation_problems(exc, source)) from None
     scenario._source = source
