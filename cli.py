@@ -100,18 +100,18 @@ def _load(
     )
 
 
+REPORT = click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report to this file.",
+)
 EXACT_FULL = click.option(
     "--exact-full",
     is_flag=True,
     help="Solve the plain full model (no fast path for large rosters; see docs/performance.md).",
 )
-
-
-def _console():
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=120)
 
 
 def _report(
@@ -166,13 +166,7 @@ def main() -> None:
 @main.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path))
 @click.option("-s", "--strategy", default=None, help="Solve this strategy of the file.")
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write a self-contained HTML report to this file.",
-)
+@REPORT
 @EXACT_FULL
 @solver_options
 def solve(
@@ -207,13 +201,7 @@ def solve(
 @click.argument("scenario_file", type=click.Path(path_type=Path))
 @click.option("--strategies", default=None, help="Comma-separated strategy names (default: all).")
 @click.option("--details", is_flag=True, help="Also print every strategy's portfolio.")
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write a self-contained HTML report to this file.",
-)
+@REPORT
 @EXACT_FULL
 @solver_options
 def compare(
@@ -237,7 +225,7 @@ def compare(
 
         _check_outputs(output, report_path, force)
         scenario = _load(scenario_file, solver, time_limit, gap, exact_full)
-        names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
+        names = _names(strategies)
         prepared = prepare(scenario)
         results = compare_strategies(scenario, names, prepared=prepared)
         _write_report(results, prepared, report_path, force)
@@ -269,7 +257,7 @@ def report(
 
         _check_outputs(None, output, force)
         scenario = _load(scenario_file, None, time_limit, None)
-        names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
+        names = _names(strategies)
         prepared = prepare(scenario)
         results = compare_strategies(scenario, names, prepared=prepared)
         _write_report(results, prepared, output, force)

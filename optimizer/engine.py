@@ -6,7 +6,6 @@ same data. Nothing here prints: callers decide how to report.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import time
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from .diagnose import explain_empty, explain_infeasible, include_clashes
-from .errors import InputError, Problem, VerificationError
+from .errors import InputError, Problem, VerificationError, did_you_mean
 from .kpis import by_group, effective_costs, portfolio_kpis
 from .model import build_model, select_candidates
 from .overlap import OverlapGraph, build_overlap
@@ -94,8 +93,7 @@ def effective_scenario(scenario: Scenario, strategy: str | None) -> Scenario:
     if strategy not in scenario.strategies and strategy in BUILT_IN_STRATEGIES:
         return scenario.with_overrides(built_in_overrides(scenario, strategy))
     if not scenario.strategies:
-        close = difflib.get_close_matches(strategy, BUILT_IN_STRATEGIES, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(strategy, BUILT_IN_STRATEGIES)
         raise InputError.single(
             scenario.source,
             f"strategies.{strategy}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -10,7 +9,7 @@ import numpy as np
 
 from .diagnose import explain_infeasible
 from .engine import Prepared, effective_scenario, prepare, solve_effective
-from .errors import InputError
+from .errors import InputError, did_you_mean
 from .funnel import KPI_COLUMNS
 from .model import group_values, select_candidates
 from .result import Result
@@ -104,8 +103,7 @@ def explain(
     prepared = prepared or prepare(scenario)
     roster = prepared.roster
     if influencer not in roster.index_of:
-        close = difflib.get_close_matches(influencer, roster.ids, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(influencer, roster.ids)
         raise InputError.single(roster.source, "--influencer", f"no id {influencer!r}{hint}")
     position = roster.index_of[influencer]
     effective = effective_scenario(scenario, strategy)

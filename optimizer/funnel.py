@@ -24,13 +24,21 @@ KPI_COLUMNS: dict[str, str] = {
 }
 
 
-def default_tier(followers: np.ndarray) -> np.ndarray:
-    """Tier name by the default thresholds (nano 1K, micro 10K, macro 100K, mega 1M)."""
-    bounds = sorted(defaults.DEFAULT_TIER_BOUNDS.items(), key=lambda item: item[1])
+def assign_tiers(followers: np.ndarray, bounds: list[tuple[str, float]]) -> np.ndarray:
+    """Tier name per influencer from ``(name, lower bound)`` pairs sorted ascending.
+
+    Accounts below the smallest bound fall into the smallest tier.
+    """
     names = np.array([name for name, _ in bounds], dtype=object)
     lows = np.array([low for _, low in bounds], dtype=float)
     position = np.searchsorted(lows, followers, side="right") - 1
     return names[np.clip(position, 0, len(names) - 1)]
+
+
+def default_tier(followers: np.ndarray) -> np.ndarray:
+    """Tier name by the default thresholds (nano 1K, micro 10K, macro 100K, mega 1M)."""
+    bounds = sorted(defaults.DEFAULT_TIER_BOUNDS.items(), key=lambda item: item[1])
+    return assign_tiers(followers, bounds)
 
 
 def _fill(frame: pd.DataFrame, column: str, fallback: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

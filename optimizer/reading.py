@@ -6,7 +6,6 @@ numbered twin (``followers``, ``followers (2)``) so a column mapping can pick ei
 
 from __future__ import annotations
 
-import difflib
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
 
 ENCODINGS_TRIED: tuple[str, ...] = ("utf-8-sig", "cp1252", "latin-1")
 
@@ -126,8 +125,7 @@ def map_columns(
     for ours, theirs in mapping.items():
         found = [theirs] if theirs in headers else by_normal.get(normalize_header(theirs), [])
         if not found:
-            close = difflib.get_close_matches(theirs, headers, n=1, cutoff=0.5)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(theirs, headers, cutoff=0.5)
             problems.append(
                 Problem(source, f"{key}.{ours}", f"the file has no column {theirs!r}{hint}")
             )

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-
 import pandas as pd
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
 from .roster import Roster
 from .scenario import Constraints, Scenario
-
-
-def _hint(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _rule_sets(scenario: Scenario) -> list[tuple[str, Constraints]]:
@@ -37,7 +30,7 @@ def check_references(scenario: Scenario, roster: Roster) -> None:
                         Problem(
                             scenario.source,
                             f"{prefix}.{key}",
-                            f"id {ident!r} is not in the roster" + _hint(ident, ids),
+                            f"id {ident!r} is not in the roster" + did_you_mean(ident, ids),
                         )
                     )
         for tier in rules.tiers or []:
@@ -46,7 +39,7 @@ def check_references(scenario: Scenario, roster: Roster) -> None:
                     Problem(
                         scenario.source,
                         f"{prefix}.tiers",
-                        f"unknown tier {tier!r}" + _hint(tier, tier_names),
+                        f"unknown tier {tier!r}" + did_you_mean(tier, tier_names),
                     )
                 )
         for column, groups in (rules.mix or {}).items():
@@ -72,7 +65,7 @@ def check_references(scenario: Scenario, roster: Roster) -> None:
                             scenario.source,
                             f"{prefix}.mix.{column}.{group}",
                             f"no roster row has {column} = {group!r}"
-                            + _hint(group.lower(), present),
+                            + did_you_mean(group.lower(), present),
                         )
                     )
         for column in rules.resources or {}:

@@ -14,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .errors import InputError, Problem
-from .funnel import derive_kpis
+from .funnel import assign_tiers, derive_kpis
 from .numbers import MISSING_TEXT, parse_column
 from .ratecard import estimate_costs
 from .reading import database_label, map_columns, normalize_header, read_sql, read_table
@@ -340,14 +340,3 @@ def _check_cells(
             detail = "" if pd.isna(value) else f" (got {value:g})"
             problems.append(Problem(source, where, words + detail))
     return problems
-
-
-def assign_tiers(followers: np.ndarray, bounds: list[tuple[str, float]]) -> np.ndarray:
-    """Tier name per influencer from ``(name, lower bound)`` pairs sorted ascending.
-
-    Accounts below the smallest bound fall into the smallest tier.
-    """
-    names = np.array([name for name, _ in bounds], dtype=object)
-    lows = np.array([low for _, low in bounds], dtype=float)
-    position = np.searchsorted(lows, followers, side="right") - 1
-    return names[np.clip(position, 0, len(names) - 1)]

@@ -8,7 +8,6 @@ portfolio must follow. Strategies are named partial overrides of the base scenar
 from __future__ import annotations
 
 import copy
-import difflib
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -27,7 +26,7 @@ from pydantic import (
 )
 
 from .defaults import DEFAULT_TIER_BOUNDS, SOLVER_NAMES
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
 from .numbers import NumberFormatError, parse_amount
 from .reading import normalize_header
 
@@ -298,7 +297,7 @@ class SolverSettings(StrictModel):
         if name.lower() not in SOLVER_NAMES:
             raise ValueError(
                 f"unknown solver {name!r}; choose one of {', '.join(SOLVER_NAMES)}"
-                + _hint(name.lower(), list(SOLVER_NAMES))
+                + did_you_mean(name.lower(), list(SOLVER_NAMES))
             )
         return name.lower()
 
@@ -459,7 +458,7 @@ class Scenario(StrictModel):
             raise InputError.single(
                 self.source,
                 f"strategies.{name}",
-                "no such strategy" + _hint(name, list(self.strategies)),
+                "no such strategy" + did_you_mean(name, list(self.strategies)),
             )
         return self.with_overrides(self.strategies[name].model_dump(exclude_unset=True))
 
@@ -506,18 +505,13 @@ def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
         where = ".".join(loc) or "(top level)"
         if error["type"] == "extra_forbidden":
             known = _known_keys(error["loc"][:-1])
-            message = "unknown key" + _hint(loc[-1], known)
+            message = "unknown key" + did_you_mean(loc[-1], known)
         elif error["type"] == "missing":
             message = "required key is missing"
         else:
             message = error["msg"].removeprefix("Value error, ")
         problems.append(Problem(source, where, message))
     return problems
-
-
-def _hint(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
