@@ -36,6 +36,7 @@ class DualBound:
 
     value: float
     d_x: np.ndarray
+    d_y: np.ndarray  # reduced costs of the de-duplication pair variables
 
 
 def _project(pi: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -74,14 +75,14 @@ def dual_bound_once(
     total = _row_term(pi_rows, model.lo, model.hi)
     total += _row_term(pi_pairs, -np.ones(p), np.full(p, np.inf))
     total += float(np.maximum(d_x * lb, d_x * ub).sum()) + float(np.maximum(d_y, 0.0).sum())
-    return DualBound(total + SAFETY * (1.0 + abs(total)), d_x)
+    return DualBound(total + SAFETY * (1.0 + abs(total)), d_x, d_y)
 
 
 def dual_bound(model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray) -> DualBound:
-    """The better of the bounds from ``π`` and ``−π`` (either sign convention of a solver)."""
-    a = dual_bound_once(model, pi_rows, pi_pairs)
-    b = dual_bound_once(model, -np.asarray(pi_rows), -np.asarray(pi_pairs))
-    return a if a.value <= b.value else b
+    """The bound from HiGHS's row duals (its convention: column duals are ``c − Mᵀπ``, also
+    when maximising), so ``d_x`` are the LP's reduced costs — what pricing and fixing need.
+    (Any multipliers give a valid bound; this sign gives the tight one.)"""
+    return dual_bound_once(model, pi_rows, pi_pairs)
 
 
 # ------------------------------------------------------------------ HiGHS on a sub-model
@@ -271,6 +272,184 @@ def solve_sub(
 
 
 _abandoned: list[object] = []
+
+
+class RestrictedLP:
+    """The LP relaxation on a growing set of x columns, kept in one ``highspy.Highs`` object.
+
+    Column *and* row generation: only the x columns added so far are in; of the packing rows
+    (conflicts, creator limits: non-negative coefficients, no lower limit) and of the
+    de-duplication pairs only those added — the caller adds those the LP solution breaks.
+    A missing row's multiplier is 0 in the bound, which stays valid (see module doc).
+    The next :meth:`solve` starts from the previous basis.
+    """
+
+    def __init__(self, model: ArrayModel, cols: np.ndarray, threads: int | None = None) -> None:
+        import highspy
+
+        self.model = model
+        m = model
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        if threads is not None:
+            self.h.setOptionValue("threads", int(threads))
+        self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        rows = m.A.shape[0]
+        nonneg = np.ones(rows, dtype=bool)
+        negative_rows = np.repeat(np.arange(rows), np.diff(m.A.indptr))[m.A.data < 0]
+        nonneg[negative_rows] = False
+        self.lazy = nonneg & ~np.isfinite(m.lo) & np.isfinite(m.hi)  # packing rows
+        self.row_of = np.full(rows, -1, dtype=np.int64)  # A row → HiGHS row
+        self.where = np.full(m.n, -1, dtype=np.int64)  # x slot → HiGHS column
+        self.pair_col = np.full(len(m.pair_i), -1, dtype=np.int64)
+        self.pair_row = np.full(len(m.pair_i), -1, dtype=np.int64)
+        self.num_col = self.num_row = 0
+        self.add_rows(np.flatnonzero(~self.lazy))
+        self.add(cols)
+
+    @property
+    def inside(self) -> np.ndarray:
+        """Per x slot: is it a column of this LP."""
+        return self.where >= 0
+
+    def add_rows(self, rows: np.ndarray) -> None:
+        """Append rows of A (not yet in), with their entries in the columns already in."""
+        m = self.model
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = rows[self.row_of[rows] < 0]
+        if not len(rows):
+            return
+        part = m.A[rows]
+        keep = self.where[part.indices] >= 0
+        owner = np.repeat(np.arange(len(rows)), np.diff(part.indptr))[keep]
+        starts = np.searchsorted(owner, np.arange(len(rows))).astype(np.int32)
+        inf = highs_inf()
+        self.h.addRows(
+            len(rows),
+            np.where(np.isfinite(m.lo[rows]), m.lo[rows], -inf),
+            np.where(np.isfinite(m.hi[rows]), m.hi[rows], inf),
+            int(keep.sum()),
+            starts,
+            self.where[part.indices[keep]].astype(np.int32),
+            part.data[keep].astype(float),
+        )
+        self.row_of[rows] = self.num_row + np.arange(len(rows))
+        self.num_row += len(rows)
+
+    def add(self, slots: np.ndarray) -> None:
+        """Append the x columns ``slots`` (those not yet in), with entries in the rows in."""
+        m = self.model
+        slots = np.asarray(slots, dtype=np.int64)
+        slots = slots[self.where[slots] < 0]
+        if not len(slots):
+            return
+        part = m.csc[:, slots]
+        present = self.row_of[part.indices] >= 0
+        owner = np.repeat(np.arange(len(slots)), np.diff(part.indptr))[present]
+        starts = np.searchsorted(owner, np.arange(len(slots))).astype(np.int32)
+        self.h.addCols(
+            len(slots),
+            m.c[slots].astype(float),
+            m.lb[slots].astype(float),
+            m.ub[slots].astype(float),
+            int(present.sum()),
+            starts,
+            self.row_of[part.indices[present]].astype(np.int32),
+            part.data[present].astype(float),
+        )
+        self.where[slots] = self.num_col + np.arange(len(slots))
+        self.num_col += len(slots)
+
+    def add_pairs(self, new: np.ndarray) -> None:
+        """Append de-duplication pairs (both ends in, pair not yet in): y column and row."""
+        m = self.model
+        new = np.asarray(new, dtype=np.int64)
+        new = new[self.pair_col[new] < 0]
+        q = len(new)
+        if not q:
+            return
+        if m.reach_row is not None:  # y enters the reach row with −shared reach
+            starts = np.arange(q, dtype=np.int32)
+            index = np.full(q, self.row_of[m.reach_row], dtype=np.int32)
+            value = -m.pair_s[new].astype(float)
+        else:
+            starts = np.zeros(q, dtype=np.int32)
+            index = np.zeros(0, dtype=np.int32)
+            value = np.zeros(0)
+        self.h.addCols(
+            q,
+            m.pair_c[new].astype(float),
+            np.zeros(q),
+            np.ones(q),
+            len(index),
+            starts,
+            index,
+            value,
+        )
+        self.pair_col[new] = self.num_col + np.arange(q)
+        self.num_col += q
+        index = np.column_stack(
+            [self.pair_col[new], self.where[m.pair_i[new]], self.where[m.pair_j[new]]]
+        ).ravel()
+        self.h.addRows(
+            q,
+            -np.ones(q),
+            np.full(q, highs_inf()),
+            3 * q,
+            np.arange(0, 3 * q, 3, dtype=np.int32),
+            index.astype(np.int32),
+            np.tile([1.0, -1.0, -1.0], q),
+        )
+        self.pair_row[new] = self.num_row + np.arange(q)
+        self.num_row += q
+
+    def broken(self, x: np.ndarray, bound: DualBound | None, tol: float = 1e-7):
+        """Rows and pairs missing from this LP that ``x`` breaks (or, for pairs with both
+        ends in, whose reduced cost is positive): ``(rows, pairs)`` to add."""
+        m = self.model
+        act = m.A @ x
+        rows = np.flatnonzero(self.lazy & (self.row_of < 0) & (act > m.hi + tol))
+        both = (self.pair_col < 0) & (self.where[m.pair_i] >= 0) & (self.where[m.pair_j] >= 0)
+        want = x[m.pair_i] + x[m.pair_j] > 1.0 + tol
+        if bound is not None:
+            want |= bound.d_y > tol
+        return rows, np.flatnonzero(both & want)
+
+    def solve(self, deadline: float | None = None) -> HighsAnswer:
+        """Re-solve from the last basis; x over all slots, multipliers of every row."""
+        import highspy
+
+        finished, seconds = run_highs(self.h, deadline)
+        if not finished:
+            _abandoned.append(self.h)
+            return HighsAnswer("abandoned", None, None, None, None, None, seconds)
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return HighsAnswer("infeasible", None, None, None, None, None, seconds)
+        if status != highspy.HighsModelStatus.kOptimal:
+            return HighsAnswer("no_solution", None, None, None, None, None, seconds)
+        solution = self.h.getSolution()
+        values = np.asarray(solution.col_value, dtype=float)
+        x = np.zeros(self.model.n)
+        inside = self.where >= 0
+        x[inside] = values[self.where[inside]]
+        pi_rows = pi_pairs = None
+        if solution.dual_valid:
+            duals = np.asarray(solution.row_dual, dtype=float)
+            pi_rows = np.zeros(self.model.A.shape[0])
+            has = self.row_of >= 0
+            pi_rows[has] = duals[self.row_of[has]]
+            pi_pairs = np.zeros(len(self.model.pair_i))
+            has = self.pair_row >= 0
+            pi_pairs[has] = duals[self.pair_row[has]]
+        objective = float(self.h.getInfo().objective_function_value)
+        return HighsAnswer("optimal", x, objective, None, pi_rows, pi_pairs, seconds)
+
+
+def highs_inf() -> float:
+    import highspy
+
+    return float(highspy.kHighsInf)
 
 
 def lp_bound(

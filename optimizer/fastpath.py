@@ -39,8 +39,8 @@ import numpy as np
 import pulp
 
 from .arrays import ArrayModel, build_arrays, unsupported_reason
-from .bounds import DualBound, dual_bound, run_highs, solve_sub
-from .greedy import greedy_slots, verified
+from .bounds import DualBound, RestrictedLP, dual_bound, run_highs, solve_sub
+from .greedy import _scarcity, greedy_slots, round_lp, verified
 from .model import BuiltModel, Candidates
 from .overlap import OverlapGraph
 from .roster import Roster
@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 FAST_FROM = 5_000  # candidates from which "auto" takes the fast path
 MIP_FREE_LIMIT = 4_000  # free candidates a MIP round takes at most
 START_SHARE = 0.08  # share of each group's best candidates in the first restricted LP
+PRICE_MIN = 500  # columns priced in per column-generation round, at least …
+PRICE_SHARE = 0.25  # … or this share of the columns already in
 RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
 
 
@@ -148,7 +150,7 @@ def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
             help_[row.indices] += np.maximum(row.data, 0) / max(model.lo[r], 1.0)
         score = help_ / cost
     else:
-        score = model.c / cost
+        score = model.c / _scarcity(model, count_aware=True)
     chosen = np.zeros(n, dtype=bool)
     chosen[extra] = True
     chosen[model.lb > 0.5] = True
@@ -169,33 +171,50 @@ def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
 def _column_generation(
     model: ArrayModel, start: np.ndarray, deadline: Deadline, threads: int | None
 ) -> tuple[DualBound | None, np.ndarray | None, bool, int]:
-    """LP bound by pricing columns in. Returns (best bound, LP x, LP infeasible, columns)."""
-    in_lp = np.zeros(model.n, dtype=bool)
-    in_lp[start] = True
+    """LP bound by row and column generation. Returns (best bound, LP x, infeasible, columns).
+
+    One :class:`RestrictedLP` is kept and grown, re-solved from its last basis each round:
+    first the conflict/creator rows and de-duplication pairs its solution breaks are added;
+    when none is, the candidates with the largest positive reduced cost are priced in (at
+    most a quarter of the columns already in, at least :data:`PRICE_MIN`). Every round's
+    multipliers give a bound of the whole problem; the best one is kept.
+    """
+    lp = RestrictedLP(model, start, threads)
     best: DualBound | None = None
     x = None
     while not deadline.passed():
-        cols = np.flatnonzero(in_lp)
-        answer = solve_sub(model, cols, integer=False, deadline=deadline.at, threads=threads)
+        answer = lp.solve(deadline.at)
+        inside = lp.inside
         if answer.status == "infeasible":
-            if in_lp.all():
-                return best, None, True, int(in_lp.sum())
-            grow = np.flatnonzero(~in_lp)
-            in_lp[grow[: max(len(cols), 1000)]] = True
+            if inside.all():
+                return best, None, True, int(inside.sum())
+            grow = np.flatnonzero(~inside)
+            lp.add(grow[: max(int(inside.sum()), PRICE_MIN)])
             continue
-        if answer.pi_rows is None or answer.pi_pairs is None:
+        if answer.x is None or answer.pi_rows is None or answer.pi_pairs is None:
             break
+        x = answer.x
+        rows, pairs = lp.broken(x, None)
+        if len(rows) or len(pairs):  # a bound now would be weak: mend the rows first
+            lp.add_rows(rows)
+            lp.add_pairs(pairs)
+            continue
         bound = dual_bound(model, answer.pi_rows, answer.pi_pairs)
         if best is None or bound.value < best.value:
             best = bound
-        x = answer.x
+        _rows, pairs = lp.broken(x, bound)  # pairs whose y would pay (reach targets)
+        if len(pairs):
+            lp.add_pairs(pairs)
+            continue
         d = bound.d_x
-        price = np.flatnonzero(~in_lp & (d > 1e-9 * (1.0 + np.abs(model.c))))
+        price = np.flatnonzero(~inside & (d > 1e-9 * (1.0 + np.abs(model.c))))
         if not len(price):
             break
-        take = max(1000, len(cols))
-        in_lp[price[np.argsort(-d[price])[:take]]] = True
-    return best, x, False, int(in_lp.sum())
+        take = max(PRICE_MIN, int(PRICE_SHARE * inside.sum()))
+        if len(price) > take:
+            price = price[np.argpartition(-d[price], take)[:take]]
+        lp.add(price)
+    return best, x, False, int(lp.inside.sum())
 
 
 def _fixings(model: ArrayModel, bound: DualBound, incumbent: float) -> np.ndarray:
@@ -254,7 +273,7 @@ def solve_fast(
         )
         if lp_x is not None and not deadline.passed():
             best.offer(
-                scenario, roster, overlap, model, greedy_slots(model, lp_x, deadline=deadline.at)
+                scenario, roster, overlap, model, round_lp(model, lp_x, deadline=deadline.at)
             )
     mip_bound = None
     while bound is not None and not infeasible and not deadline.passed():

@@ -50,6 +50,7 @@ class _State:
         self.m = model
         csc = model.csc
         self.indptr, self.indices, self.data = csc.indptr, csc.indices, csc.data
+        self.col_of = np.repeat(np.arange(model.n), np.diff(csc.indptr))  # per nonzero
         self.x = np.zeros(model.n, dtype=bool)
         self.act = np.zeros(len(model.lo))
         self.tol_hi = TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(model.hi), model.hi, 0)))
@@ -58,6 +59,9 @@ class _State:
         self.pen_obj = np.zeros(model.n)  # objective lost to picked neighbours (≤ 0)
         self.pen_reach = np.zeros(model.n)  # reach shared with picked neighbours (people)
         self.reach_row = model.reach_row
+        negative = model.A.data < 0
+        self.can_fall = np.zeros(len(model.lo), dtype=bool)  # rows with a negative coefficient
+        self.can_fall[np.repeat(np.arange(len(model.lo)), np.diff(model.A.indptr))[negative]] = True
 
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         p0, p1 = self.indptr[j], self.indptr[j + 1]
@@ -78,16 +82,27 @@ class _State:
 
     def fits(self, j: int, sign: float = 1.0) -> bool:
         """Would adding (sign=1) or removing (sign=−1) j keep every limit that holds now?"""
+        return self.blocked(j, sign) is None
+
+    def blocked(self, j: int, sign: float = 1.0) -> str | None:
+        """Why adding/removing j would break a limit: ``"never"``, ``"later"`` or None (fits).
+
+        ``"later"``: only limits that other picks can loosen would break — a lower limit that
+        holds now (a spend-share minimum), or an upper limit on a row with negative
+        coefficients (a spend-share maximum). ``"never"``: an upper limit of a row that only
+        grows as picks are added (budget, counts, conflicts) — j will not fit again.
+        """
         rows, vals = self.column(j)
         if not len(rows):
-            return True
+            return None
         old = self.act[rows]
         new = old + sign * vals
         lo, hi = self.m.lo[rows], self.m.hi[rows]
-        if np.any(new > hi + self.tol_hi[rows]):
-            return False
+        over = new > hi + self.tol_hi[rows]
+        if np.any(over):
+            return "later" if np.all(self.can_fall[rows[over]]) else "never"
         held = old >= lo - self.tol_lo[rows]
-        return not np.any(held & (new < lo - self.tol_lo[rows]))
+        return "later" if np.any(held & (new < lo - self.tol_lo[rows])) else None
 
     def change(self, j: int, sign: float) -> None:
         rows, vals = self.column(j) if sign > 0 else self._removal_column(j)
@@ -100,6 +115,16 @@ class _State:
 
     def _removal_column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         return self.column(j)  # penalties of j come from the other picks, still picked
+
+    def never_fit(self) -> np.ndarray:
+        """Per slot: adding it now would exceed an upper limit of a row that only grows as
+        picks are added — it stays out of reach until something is removed (vectorised)."""
+        slack = self.m.hi - self.act + self.tol_hi
+        rows = self.indices
+        bad = ~self.can_fall[rows] & (self.data > slack[rows])
+        out = np.zeros(self.m.n, dtype=bool)
+        out[self.col_of[bad]] = True
+        return out
 
     def unmet(self) -> np.ndarray:
         return np.flatnonzero(self.act < self.m.lo - self.tol_lo)
@@ -122,6 +147,8 @@ def _cover(
         p0, p1 = csr.indptr[r], csr.indptr[r + 1]
         cols, vals = csr.indices[p0:p1], csr.data[p0:p1]
         ok = (vals > 0) & ~state.x[cols] & alive[cols]
+        cols, vals = cols[ok], vals[ok]
+        ok = ~state.never_fit()[cols]
         cols, vals = cols[ok], vals[ok]
         if r == model.reach_row:
             vals = vals - state.pen_reach[cols]
@@ -157,12 +184,16 @@ def _scarcity(model: ArrayModel, count_aware: bool) -> np.ndarray:
     """What one pick uses up: its cost, or (count-aware) its share of the budget plus its share
     of ``max_influencers`` — the better key when the count cap binds before the budget."""
     cost = np.maximum(model.cost, 1e-9)
-    if not count_aware or "max_influencers" not in model.names:
+    if not count_aware or "count" not in model.names:
+        return cost
+    slots = float(model.hi[model.names.index("count")])
+    if not np.isfinite(slots):
         return cost
     budget = model.names.index("budget") if "budget" in model.names else None
-    cap = float(model.hi[budget]) if budget is not None else float(cost.sum())
-    slots = max(float(model.hi[model.names.index("max_influencers")]), 1.0)
-    return cost / max(cap, 1e-9) + 1.0 / slots
+    cap = float(model.hi[budget]) if budget is not None else np.inf
+    if not np.isfinite(cap):
+        cap = float(cost.sum())
+    return cost / max(cap, 1e-9) + 1.0 / max(slots, 1.0)
 
 
 def _fill(
@@ -172,43 +203,73 @@ def _fill(
     deadline: float | None,
     count_aware: bool = False,
 ) -> None:
-    """Add candidates by marginal value per scarce resource (or by ``priority``) while they fit."""
+    """Add candidates by marginal value per scarce resource (or by ``priority``) while they fit.
+
+    A candidate blocked by a limit that later picks can loosen (see :meth:`_State.blocked`)
+    waits aside; after each addition the best waiting one is tried again before any worse
+    candidate, and what still waits at the end gets another pass if the last one added anyone.
+    """
     model = state.m
-    cost = _scarcity(model, count_aware)
+    scarce = _scarcity(model, count_aware)
     budget = model.names.index("budget") if "budget" in model.names else None
     cap = model.hi[budget] if budget is not None else np.inf
-    free = np.flatnonzero(alive & ~state.x & (model.c > 0))
+    counter = model.names.index("count") if "count" in model.names else None
+    todo = np.flatnonzero(alive & ~state.x & (model.c > 0))
     if priority is not None:
-        order = free[np.lexsort((-(model.c[free] / cost[free]), -priority[free]))]
-        for count, j in enumerate(order.tolist()):
+        todo = todo[np.lexsort((-(model.c[todo] / scarce[todo]), -priority[todo]))]
+    count = added = 0
+
+    def key(k: int, j: int) -> float:  # smaller is better
+        return float(k) if priority is not None else -(model.c[j] + state.pen_obj[j]) / scarce[j]
+
+    while len(todo):
+        if counter is not None and state.act[counter] + 1.0 > model.hi[counter] + 1e-9:
+            return  # max_influencers reached: nobody fits any more
+        todo = todo[~state.never_fit()[todo]]
+        dead = np.zeros(model.n, dtype=bool)
+        refused = 0  # "never" answers since ``dead`` was last refreshed
+        heap = [(key(k, j), k, j) for k, j in enumerate(todo.tolist())]
+        heapq.heapify(heap)
+        aside: list[tuple[float, int, int, int]] = []  # (key, k, j, additions when tried)
+        added_before = added
+        while heap or aside:
+            count += 1
             if deadline is not None and count % 256 == 0 and time.perf_counter() > deadline:
                 return
-            if budget is not None and state.act[budget] + model.cost[j] > cap + 1e-9 * cap:
+            retry = bool(aside) and aside[0][3] < added and (not heap or aside[0][0] <= heap[0][0])
+            if retry:
+                entry, k, j, _tried = heapq.heappop(aside)
+            elif heap:
+                entry, k, j = heapq.heappop(heap)
+            else:
+                break
+            if state.x[j] or dead[j]:
                 continue
-            if state.marginal(j) > 0 and state.fits(j):
+            if budget is not None and state.act[budget] + model.cost[j] > cap + 1e-9 * cap:
+                continue  # spend only grows: j never fits again
+            marginal = state.marginal(j)
+            if marginal <= 0:
+                continue
+            if refused >= 64:  # many dead ends: find all of them at once
+                dead, refused = state.never_fit(), 0
+                if dead[j]:
+                    continue
+            if priority is None and not retry:
+                ratio = -marginal / scarce[j]
+                if heap and ratio > heap[0][0] + 1e-12:
+                    heapq.heappush(heap, (ratio, k, j))  # stale key: re-queue with its true value
+                    continue
+            why = state.blocked(j)
+            if why is None:
                 state.change(j, 1.0)
-        return
-    heap = [(-(model.c[j] + state.pen_obj[j]) / cost[j], j) for j in free.tolist()]
-    heapq.heapify(heap)
-    count = 0
-    while heap:
-        count += 1
-        if deadline is not None and count % 256 == 0 and time.perf_counter() > deadline:
+                added += 1
+            elif why == "later":
+                heapq.heappush(aside, (entry, k, j, added))
+            else:
+                refused += 1
+        if added == added_before or not aside:
             return
-        _key, j = heapq.heappop(heap)
-        if state.x[j]:
-            continue
-        if budget is not None and state.act[budget] + model.cost[j] > cap + 1e-9 * cap:
-            continue  # spend only grows: j never fits again
-        marginal = state.marginal(j)
-        if marginal <= 0:
-            continue
-        ratio = -marginal / cost[j]
-        if heap and ratio > heap[0][0] + 1e-12:
-            heapq.heappush(heap, (ratio, j))  # stale key: re-queue with its true value
-            continue
-        if state.fits(j):
-            state.change(j, 1.0)
+        todo = np.asarray([j for _key, _k, j, _t in sorted(aside)], dtype=np.int64)
 
 
 def _prune(state: _State) -> None:
@@ -242,6 +303,87 @@ def greedy_slots(
         if not len(state.unmet()):
             break
     return state.x.astype(float)
+
+
+def _shed_over(state: _State) -> None:
+    """Drop picks (never includes) until no upper limit is exceeded: in each exceeded row,
+    the pick that gives least value per unit it uses of that row goes first."""
+    model, csr = state.m, state.m.A
+    for _ in range(model.n):
+        over = np.flatnonzero(state.act > model.hi + state.tol_hi)
+        if not len(over):
+            return
+        r = int(over[0])
+        cols, vals = (
+            csr.indices[csr.indptr[r] : csr.indptr[r + 1]],
+            csr.data[csr.indptr[r] : csr.indptr[r + 1]],
+        )
+        ok = (vals > 0) & state.x[cols] & (model.lb[cols] < 0.5)
+        if not ok.any():
+            return
+        cols, vals = cols[ok], vals[ok]
+        loss = (model.c[cols] + state.pen_obj[cols]) / vals
+        state.change(int(cols[np.argmin(loss)]), -1.0)
+
+
+def _shed_under(state: _State) -> None:
+    """Lower limits no addition can meet: drop picks that pull the row down (a spend-share
+    minimum broken by other tiers' spend), least value per unit of the shortfall first, as
+    long as the drop keeps every other limit that holds."""
+    model, csr = state.m, state.m.A
+    for r in state.unmet().tolist():
+        p0, p1 = csr.indptr[r], csr.indptr[r + 1]
+        cols, vals = csr.indices[p0:p1], csr.data[p0:p1]
+        ok = (vals < 0) & state.x[cols] & (model.lb[cols] < 0.5)
+        cols, vals = cols[ok], vals[ok]
+        order = np.argsort((model.c[cols] + state.pen_obj[cols]) / -vals, kind="stable")
+        for j in cols[order].tolist():
+            if state.act[r] >= model.lo[r] - state.tol_lo[r]:
+                break
+            rows, change = state.column(j)
+            new = state.act[rows] - change
+            held = state.act[rows] >= model.lo[rows] - state.tol_lo[rows]
+            breaks = held & (new < model.lo[rows] - state.tol_lo[rows])
+            if not np.any(breaks):
+                state.change(j, -1.0)
+
+
+def round_lp(
+    model: ArrayModel,
+    x_lp: np.ndarray,
+    deadline: float | None = None,
+) -> np.ndarray:
+    """LP rounding: the LP's ones (and the includes), repaired, then filled in LP order.
+
+    On these models the LP optimum is nearly integral, so its ones are nearly a portfolio:
+    exceeded upper limits are mended by dropping picks, unmet lower limits by adding helpers
+    (or, failing that, dropping what pulls them down), and what budget and counts leave is
+    filled in the order of the LP values (then value per cost). Not yet verified.
+    """
+    best: np.ndarray | None = None
+    best_value = -np.inf
+    ones = np.flatnonzero((x_lp > 1.0 - 1e-6) | (model.lb > 0.5)).tolist()
+    alive = np.ones(model.n, dtype=bool)
+    for by_amount in (True, False):  # mend a shortfall with one big helper, or by value
+        state = _State(model)
+        for j in ones:
+            state.change(j, 1.0)
+        _shed_over(state)
+        _cover(state, alive, deadline, by_amount)
+        _shed_under(state)
+        _cover(state, alive, deadline, by_amount)
+        if model.minimize:
+            _prune(state)
+        else:
+            _fill(state, alive, np.round(x_lp, 6), deadline)
+            _cover(state, alive, deadline, by_amount)
+        x = state.x.astype(float)
+        holds = not len(state.unmet()) and not np.any(state.act > model.hi + state.tol_hi)
+        value = model.objective(x) if holds else -np.inf
+        if best is None or value > best_value:
+            best, best_value = x, value
+    assert best is not None
+    return best
 
 
 def verified(

@@ -68,3 +68,24 @@ def test_reported_bound_is_above_the_optimum(tmp_path):
             assert result.bound <= found.best_value + 1e-6
         else:
             assert result.bound >= found.best_value - 1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_row_and_column_generation_reaches_the_full_lp(seed, tmp_path):
+    """Started from a few columns and no packing rows or pairs, the restricted LP grows to the
+    full LP's optimum; every bound on the way is a bound of the whole problem."""
+    from optimizer.fastpath import Deadline, _column_generation
+
+    model, best = _model(seed, tmp_path)
+    if model is None or best is None:
+        pytest.skip("no portfolio exists")
+    tol = 1e-9 * (1 + abs(best))
+    full, answer = lp_bound(model)
+    assert full is not None and answer.objective is not None
+    start = np.arange(0, model.n, 3)
+    bound, x, infeasible, _columns = _column_generation(model, start, Deadline(None), None)
+    assert not infeasible and bound is not None and x is not None
+    assert bound.value >= best - tol
+    assert bound.value == pytest.approx(full.value, rel=1e-7, abs=1e-6)
+    # the LP solution it ends with breaks no row of the full model
+    assert np.all(model.A @ x <= model.hi + 1e-6) and np.all(model.A @ x >= model.lo - 1e-6)
