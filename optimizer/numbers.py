@@ -19,6 +19,9 @@ _NUMBER = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 MISSING_TEXT = {"", "nan", "n/a", "na", "none", "null", "-", "—"}
+# A plain decimal, maybe padded: ``float()`` reads it exactly as :func:`parse_number` does.
+# ASCII only, so Python's ``re`` and pyarrow's RE2 (``str`` columns) agree on it.
+_PLAIN_DECIMAL = r"[ \t]*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t]*"
 
 
 class NumberFormatError(ValueError):
@@ -58,19 +61,37 @@ def parse_number(value: object) -> float:
 def parse_column(values: pd.Series) -> tuple[pd.Series, dict[int, str]]:
     """Parse a whole column; returns the floats and ``{position: bad text}`` for unreadable cells.
 
-    Numeric columns pass straight through; text columns are parsed cell by cell.
+    Numeric columns pass straight through; in text columns, plain decimals (``12``, ``-0.5``)
+    are converted in bulk and only the other cells are parsed one by one.
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype(float), {}
-    parsed = np.empty(len(values), dtype=float)
+    parsed = np.full(len(values), math.nan)
+    plain, blank = _plain_decimals(values)
+    if plain.any():
+        parsed[plain] = values[plain].to_numpy(dtype=object).astype(float)  # Python's float()
     bad: dict[int, str] = {}
-    for position, cell in enumerate(values.tolist()):
+    rest = np.flatnonzero(~(plain | blank))  # blank text stays NaN
+    for position, cell in zip(rest.tolist(), values.iloc[rest].tolist(), strict=True):
         try:
             parsed[position] = parse_number(cell)
         except NumberFormatError:
-            parsed[position] = math.nan
             bad[position] = str(cell)
     return pd.Series(parsed, index=values.index, name=values.name), bad
+
+
+def _plain_decimals(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the text cells that are plain decimals and of the blank ones (spaces, tabs).
+
+    Both are empty if the ``.str`` accessor refuses the column.
+    """
+    try:
+        plain = values.str.fullmatch(_PLAIN_DECIMAL, na=False)
+        blank = values.str.fullmatch(r"[ \t]*", na=False)
+    except (AttributeError, TypeError):
+        nothing = np.zeros(len(values), dtype=bool)
+        return nothing, nothing
+    return plain.to_numpy(dtype=bool), blank.to_numpy(dtype=bool)
 
 
 def parse_amount(value: object) -> float:

@@ -31,16 +31,23 @@ def tier_range_price(
 ) -> np.ndarray:
     """Price per post (currency) interpolated log-linearly inside each platform × tier range."""
     tiers = default_tier(followers)
-    prices = np.empty(len(followers))
-    for k, (count, platform, tier) in enumerate(zip(followers, platforms, tiers, strict=True)):
+    platform_codes, platform_names = pd.factorize(
+        np.asarray(platforms, dtype=object), use_na_sentinel=False
+    )
+    tier_codes, tier_names = pd.factorize(tiers)
+    combos = platform_codes * len(tier_names) + tier_codes
+    bounds = np.empty((4, len(followers)))  # low, high, span_low, span_high per row
+    for combo in pd.unique(combos):  # each platform × tier once, in order of appearance
+        platform = platform_names[combo // len(tier_names)]
+        tier = tier_names[combo % len(tier_names)]
         table = ranges.get(platform) or ranges["other"]
-        low, high = table[tier]
-        span_low, span_high = TIER_SPAN[tier]
-        where = (np.log(max(count, 1.0)) - np.log(span_low)) / (
-            np.log(span_high) - np.log(span_low)
-        )
-        where = float(np.clip(where, 0.0, 1.0))
-        prices[k] = float(np.exp(np.log(low) + where * (np.log(high) - np.log(low))))
+        bounds[:, combos == combo] = np.array([*table[tier], *TIER_SPAN[tier]])[:, None]
+    low, high, span_low, span_high = bounds
+    where = (np.log(np.maximum(followers, 1.0)) - np.log(span_low)) / (
+        np.log(span_high) - np.log(span_low)
+    )
+    where = np.clip(where, 0.0, 1.0)
+    prices = np.exp(np.log(low) + where * (np.log(high) - np.log(low)))
     return np.round(prices, 2)
 
 

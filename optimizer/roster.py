@@ -56,17 +56,14 @@ class Roster:
     source: str
     notes: list[str] = field(default_factory=list)
     index_of: dict[str, int] = field(init=False)
+    ids: list[str] = field(init=False)  # influencer ids in roster order
 
     def __post_init__(self) -> None:
-        self.index_of = {str(v): i for i, v in enumerate(self.frame["id"].tolist())}
+        self.ids = [str(v) for v in self.frame["id"].tolist()]
+        self.index_of = {v: i for i, v in enumerate(self.ids)}
 
     def __len__(self) -> int:
         return len(self.frame)
-
-    @property
-    def ids(self) -> list[str]:
-        """Influencer ids in roster order."""
-        return self.frame["id"].tolist()
 
     def column(self, name: str) -> np.ndarray:
         """One column as a numpy array."""
@@ -249,9 +246,12 @@ def _duplicate_id_mask(
     ids: pd.Series, policy: str, source: str, problems: list[Problem], notes: list[str]
 ) -> np.ndarray:
     """Rows to keep: report every repeated id (policy ``error``) or keep its first / last row."""
-    present = ids[ids != ""]
-    repeated = {v: g.index.tolist() for v, g in present.groupby(present) if len(g) > 1}
     keep_all = np.ones(len(ids), dtype=bool)
+    present = ids[ids != ""]
+    present = present[present.duplicated(keep=False)]  # only repeated ids need grouping
+    if present.empty:
+        return keep_all
+    repeated = {v: g.index.tolist() for v, g in present.groupby(present) if len(g) > 1}
     if not repeated:
         return keep_all
     if policy == "error":

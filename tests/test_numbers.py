@@ -127,3 +127,51 @@ def test_thousands_separators_round_trip(number: int) -> None:
 def test_percent_is_a_fraction(hundredths: int) -> None:
     text = f"{hundredths / 100:.2f}%"
     assert parse_number(text) == pytest.approx(hundredths / 10_000, abs=1e-12)
+
+
+def _cell_by_cell(cells: list[object]) -> tuple[list[float], dict[int, str]]:
+    """What parse_column must return: parse_number on every cell, bad text by position."""
+    parsed, bad = [], {}
+    for position, cell in enumerate(cells):
+        try:
+            parsed.append(parse_number(cell))
+        except NumberFormatError:
+            parsed.append(math.nan)
+            bad[position] = str(cell)
+    return parsed, bad
+
+
+MIXED_CELLS = [
+    "12.5k", "3.1%", " 7 ", "1e5", "inf", "N/A", "-", "$1,200", "-0.5", "+.5", "5.", "\t42",
+    "1_000", "nan", "0x10", "١٢", "", " \t ", "0012", "-0",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_parse_column_bulk_path_agrees_with_cell_by_cell(dtype: object) -> None:
+    column = pd.Series(MIXED_CELLS, dtype=dtype, index=range(5, 5 + len(MIXED_CELLS)), name="x")
+    values, bad = parse_column(column)
+    expected, expected_bad = _cell_by_cell(MIXED_CELLS)
+    np.testing.assert_array_equal(values.to_numpy(), np.array(expected))
+    assert np.array_equal(np.signbit(values.to_numpy()), np.signbit(expected))  # "-0" is -0.0
+    assert bad == expected_bad
+    assert set(bad.values()) == {"1e5", "inf", "1_000", "0x10"}  # float() reads most of these
+    assert values.iloc[MIXED_CELLS.index("١٢")] == 12  # Unicode digits: the per-cell path
+    assert values.index.equals(column.index) and values.name == "x"
+
+
+def test_parse_column_object_column_with_non_text_cells() -> None:
+    cells: list[object] = ["3", 4, 2.5, None, True, " 12.5k", b"7"]
+    values, bad = parse_column(pd.Series(cells, dtype=object))
+    expected, expected_bad = _cell_by_cell(cells)
+    np.testing.assert_array_equal(values.to_numpy(), np.array(expected))
+    assert bad == expected_bad == {4: "True", 6: "b'7'"}
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(["", " ", "\t"]))
+def test_parse_column_plain_decimals_read_exactly(number: float, pad: str) -> None:
+    cells = [f"{pad}{number!r}{pad}", f"{number:.6f}", f"{pad}{abs(number):f}"]
+    cells = [c for c in cells if "e" not in c.lower()]  # exponents are not export text
+    values, bad = parse_column(pd.Series(cells, dtype="str"))
+    assert bad == {}
+    assert values.tolist() == [parse_number(c) for c in cells]
