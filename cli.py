@@ -316,7 +316,7 @@ def validate(scenario_file: Path) -> None:
     """Check SCENARIO_FILE, its roster and overlap file; print every problem at once."""
 
     def action() -> int:
-        from optimizer.engine import prepare
+        from optimizer.data import prepare  # no solver stack: checking files stays quick
         from optimizer.scenario import load_scenario
 
         scenario = load_scenario(scenario_file)

@@ -9,12 +9,48 @@ Every stage is usable from Python::
 
 from __future__ import annotations
 
-from .engine import BUILT_IN_STRATEGIES, Prepared, compare, prepare, solve, strategy_names
-from .errors import InfloptError, InputError, Problem, SolverError, VerificationError
-from .result import Result
-from .roster import Roster, load_roster
-from .scenario import Scenario, load_scenario, scenario_json_schema
-from .solver import Status
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# name → module; imported on first use, so ``import optimizer.scenario`` (or ``inflopt
+# validate``) does not load the solver stack
+_EXPORTS = {
+    "BUILT_IN_STRATEGIES": "engine",
+    "compare": "engine",
+    "solve": "engine",
+    "strategy_names": "engine",
+    "Prepared": "data",
+    "prepare": "data",
+    "InfloptError": "errors",
+    "InputError": "errors",
+    "Problem": "errors",
+    "SolverError": "errors",
+    "VerificationError": "errors",
+    "Result": "result",
+    "Roster": "roster",
+    "load_roster": "roster",
+    "Scenario": "scenario",
+    "load_scenario": "scenario",
+    "scenario_json_schema": "scenario",
+    "Status": "solver",
+}
+
+if TYPE_CHECKING:
+    from .data import Prepared, prepare
+    from .engine import BUILT_IN_STRATEGIES, compare, solve, strategy_names
+    from .errors import InfloptError, InputError, Problem, SolverError, VerificationError
+    from .result import Result
+    from .roster import Roster, load_roster
+    from .scenario import Scenario, load_scenario, scenario_json_schema
+    from .solver import Status
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "BUILT_IN_STRATEGIES",

@@ -19,8 +19,10 @@ and callers use the full PuLP model instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .funnel import KPI_COLUMNS
@@ -44,25 +46,10 @@ class EdgeArrays:
 
 
 def edge_arrays(overlap: OverlapGraph) -> EdgeArrays:
-    """The overlap graph's edges as arrays; cached on the graph object (read once per graph)."""
-    graph = overlap.graph
-    cached = graph.graph.get("_inflopt_edge_arrays")
-    if cached is not None and cached[0] == graph.number_of_edges():
-        return cached[1]
-    m = graph.number_of_edges()
-    i = np.empty(m, dtype=np.int64)
-    j = np.empty(m, dtype=np.int64)
-    share = np.empty(m)
-    shared = np.empty(m)
-    same = np.zeros(m, dtype=bool)
-    for k, (a, b, data) in enumerate(graph.edges(data=True)):
-        i[k], j[k] = (a, b) if a < b else (b, a)
-        share[k] = data["share"]
-        shared[k] = data["shared_reach"]
-        same[k] = bool(data.get("same_creator", False))
-    arrays = EdgeArrays(i, j, share, shared, same)
-    graph.graph["_inflopt_edge_arrays"] = (m, arrays)
-    return arrays
+    """The overlap graph's edges as arrays (i < j, roster positions)."""
+    return EdgeArrays(
+        overlap.i, overlap.j, overlap.share, overlap.shared_reach, overlap.same_creator
+    )
 
 
 def unsupported_reason(scenario: Scenario) -> str | None:
@@ -98,6 +85,7 @@ class ArrayModel:
     conflict_rows: int = 0
     clique_rows: int = 0
     _csc: sp.csc_matrix | None = field(default=None, repr=False)
+    _adjacency: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -180,12 +168,27 @@ def build_arrays(
                 c += weight * roster.column(KPI_COLUMNS[kpi]).astype(float)[positions]
         pair_c = -weights["reach"] * pair_s
 
-    rows: list[tuple[np.ndarray, np.ndarray, float, float, str]] = []  # (cols, vals, lo, hi)
+    # rows in order, as pieces of (cols, vals, row lengths, lo, hi, names)
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]]
+    pieces = []
     everyone = np.arange(n)
 
     def add(cols: np.ndarray, vals: np.ndarray, lo: float, hi: float, name: str) -> None:
         nonzero = vals != 0
-        rows.append((cols[nonzero], vals[nonzero].astype(float), lo, hi, name))
+        length = np.array([int(nonzero.sum())])
+        row = (cols[nonzero], vals[nonzero].astype(float), length, np.array([lo]), np.array([hi]))
+        pieces.append((*row, [name]))
+
+    def add_packing(groups: list[list[int]], limit: float, names: list[str]) -> None:
+        """Rows Σ_{k∈group} x_k ≤ limit, one per group (slots), in one piece."""
+        lengths = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+        cols = np.fromiter(chain.from_iterable(groups), dtype=np.int64, count=int(lengths.sum()))
+        count = len(groups)
+        bounds = (np.full(count, -INF), np.full(count, float(limit)))
+        pieces.append((cols, np.ones(len(cols)), lengths, *bounds, names))
+
+    def rows_so_far() -> int:
+        return sum(len(piece[2]) for piece in pieces)
 
     if scenario.budget is not None or rules.min_spend is not None:
         hi = float(scenario.budget) if scenario.budget is not None else INF
@@ -211,14 +214,11 @@ def build_arrays(
     conflict_rows = clique_rows = 0
     if theta is not None:
         sel = both & conflict
-        pairs = list(zip(edges.i[sel].tolist(), edges.j[sel].tolist(), strict=True))
-        for clique in clique_cover(pairs):
-            cols = slot[np.asarray(clique)]
-            add(cols, np.ones(len(cols)), -INF, 1.0, "conflict")
-            if len(clique) == 2:
-                conflict_rows += 1
-            else:
-                clique_rows += 1
+        pairs = list(zip(slot[edges.i[sel]].tolist(), slot[edges.j[sel]].tolist(), strict=True))
+        cliques = clique_cover(pairs)
+        add_packing(cliques, 1.0, ["conflict"] * len(cliques))
+        conflict_rows = sum(len(clique) == 2 for clique in cliques)
+        clique_rows = len(cliques) - conflict_rows
     for column, limit in rules.resources.items():
         values = np.nan_to_num(roster.column(column).astype(float)[positions], nan=0.0)
         lo = float(limit.min) if limit.min is not None else -INF
@@ -226,18 +226,21 @@ def build_arrays(
         add(everyone, values, lo, hi, f"resource_{column}")
     limit = rules.max_offers_per_creator
     if limit is not None and "creator" in roster.frame.columns:
-        creators = roster.frame["creator"].to_numpy()[positions]
-        members: dict[str, list[int]] = {}
-        for k, creator in enumerate(creators):
-            if creator:
-                members.setdefault(str(creator), []).append(k)
-        for creator, ks in members.items():
-            if len(ks) > limit:
-                add(np.asarray(ks), np.ones(len(ks)), -INF, float(limit), f"creator_{creator}")
+        creators = pd.Series(roster.frame["creator"].to_numpy()[positions], dtype=object)
+        creators = creators.fillna("").astype(str)
+        sizes = creators.map(creators.value_counts())
+        crowded = creators[(creators != "") & (sizes > limit)]
+        groups = crowded.groupby(crowded, sort=False).indices
+        where = crowded.index.to_numpy()
+        add_packing(
+            [where[members].tolist() for members in groups.values()],
+            float(limit),
+            [f"creator_{creator}" for creator in groups],
+        )
     reach_row = None
     for kpi, target in rules.targets.as_dict().items():
         if kpi == "reach":
-            reach_row = len(rows)
+            reach_row = rows_so_far()
         values = roster.column(KPI_COLUMNS[kpi]).astype(float)[positions]
         add(everyone, values, float(target), INF, f"target_{kpi}")
 
@@ -248,13 +251,11 @@ def build_arrays(
         if slot[position] >= 0:
             lb[slot[position]] = 1.0
 
-    if rows:
-        indptr = np.cumsum([0] + [len(r[0]) for r in rows])
-        indices = np.concatenate([r[0] for r in rows]).astype(np.int64)
-        data = np.concatenate([r[1] for r in rows])
-    else:
-        indptr, indices, data = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    matrix = sp.csr_matrix((data, indices, indptr), shape=(len(rows), n))
+    lengths = np.concatenate([p[2] for p in pieces]) if pieces else np.zeros(0, np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    indices = np.concatenate([p[0] for p in pieces]).astype(np.int64) if pieces else indptr[:0]
+    data = np.concatenate([p[1] for p in pieces]).astype(float) if pieces else np.zeros(0)
+    matrix = sp.csr_matrix((data, indices, indptr), shape=(len(lengths), n))
     return ArrayModel(
         candidates=candidates,
         minimize=minimize,
@@ -263,9 +264,9 @@ def build_arrays(
         lb=lb,
         ub=ub,
         A=matrix,
-        lo=np.array([r[2] for r in rows], dtype=float),
-        hi=np.array([r[3] for r in rows], dtype=float),
-        names=[r[4] for r in rows],
+        lo=np.concatenate([p[3] for p in pieces]) if pieces else np.zeros(0),
+        hi=np.concatenate([p[4] for p in pieces]) if pieces else np.zeros(0),
+        names=[name for p in pieces for name in p[5]],
         pair_i=pair_i.astype(np.int64),
         pair_j=pair_j.astype(np.int64),
         pair_s=pair_s,
@@ -276,8 +277,11 @@ def build_arrays(
     )
 
 
-def pair_adjacency(model: ArrayModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """CSR adjacency of the de-duplication pairs: (indptr, neighbour, shared, objective coef)."""
+def pair_adjacency(model: ArrayModel) -> tuple[np.ndarray, ...]:
+    """CSR adjacency of the de-duplication pairs: (indptr, neighbour, shared, objective coef);
+    computed once per model."""
+    if model._adjacency is not None:
+        return model._adjacency
     n = model.n
     a = np.concatenate([model.pair_i, model.pair_j])
     b = np.concatenate([model.pair_j, model.pair_i])
@@ -286,4 +290,5 @@ def pair_adjacency(model: ArrayModel) -> tuple[np.ndarray, np.ndarray, np.ndarra
     order = np.argsort(a, kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.add.at(indptr, a + 1, 1)
-    return np.cumsum(indptr), b[order], s[order], pc[order]
+    model._adjacency = (np.cumsum(indptr), b[order], s[order], pc[order])
+    return model._adjacency

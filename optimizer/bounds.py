@@ -403,6 +403,17 @@ class RestrictedLP:
         self.pair_row[new] = self.num_row + np.arange(q)
         self.num_row += q
 
+    def likely(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Packing rows and pairs (not yet in) with two or more members among ``slots`` —
+        the ones the next solution is likely to break once ``slots`` can enter."""
+        m = self.model
+        among = np.zeros(m.n)
+        among[slots] = 1.0
+        load = m.A @ among
+        rows = np.flatnonzero(self.lazy & (self.row_of < 0) & (load > 1.5))
+        both = (self.pair_col < 0) & (among[m.pair_i] > 0) & (among[m.pair_j] > 0)
+        return rows, np.flatnonzero(both)
+
     def broken(self, x: np.ndarray, bound: DualBound | None, tol: float = 1e-7):
         """Rows and pairs missing from this LP that ``x`` breaks (or, for pairs with both
         ends in, whose reduced cost is positive): ``(rows, pairs)`` to add."""

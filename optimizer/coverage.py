@@ -15,16 +15,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pulp
-import scipy.sparse as sp
 
 from .errors import InputError, Problem
 from .numbers import parse_column
 from .reading import normalize_header, read_table
 from .roster import Roster, row_label
+
+if TYPE_CHECKING:  # SciPy and PuLP load only for coverage reach
+    import pulp
+    import scipy.sparse as sp
 
 MEMBERSHIP_COLUMNS: dict[str, tuple[str, ...]] = {
     "influencer": ("influencer", "influencer_id", "id"),
@@ -188,6 +191,8 @@ class Membership:
                 terms.append((x[members[0]], weight))
         if not shared:
             return terms
+        import pulp
+
         z = problem.add_variable_matrix("cover", range(len(shared)), lowBound=0, upBound=1)
         for c, (members, weight) in enumerate(shared):
             row = pulp.lpSum_vars_coefs([(z[c], 1.0), *((x[k], -1.0) for k in members)])
@@ -201,6 +206,8 @@ def unit_classes(matrix: sp.csr_matrix, weights: np.ndarray) -> list[tuple[tuple
 
     Units no row reaches, and classes of zero weight, are left out.
     """
+    import scipy.sparse as sp
+
     csc = sp.csc_matrix(matrix)
     csc.sort_indices()
     totals: dict[tuple[int, ...], float] = {}
@@ -269,6 +276,8 @@ def _membership(
     codes, unit_ids = pd.factorize(pd.Series(units), sort=False)
     unit_weight = np.zeros(len(unit_ids))
     unit_weight[codes] = weights
+    import scipy.sparse as sp
+
     matrix = sp.csr_matrix(
         (np.ones(len(codes)), (positions, codes)), shape=(size, len(unit_ids)), dtype=float
     )

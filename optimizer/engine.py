@@ -8,25 +8,23 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
+from .data import Prepared, prepare
 from .diagnose import explain_empty, explain_infeasible, include_clashes
 from .errors import InputError, Problem, VerificationError, did_you_mean
 from .kpis import by_group, effective_costs, portfolio_kpis
 from .model import build_model, select_candidates
-from .overlap import OverlapGraph, build_overlap
-from .reach import load_reach
-from .references import check_references
+from .overlap import OverlapGraph
 from .result import PICK_COLUMNS, Result
 from .robust import make_robust, protection, value_coefficients
-from .roster import Roster, load_roster
+from .roster import Roster
 from .scenario import Goal, Scenario, SolverSettings
 from .solver import Status
-from .uncertainty import simulate, simulated_targets
+from .uncertainty import simulate, simulated_targets, summary_draws
 from .verify import check_selection
 
 log = logging.getLogger(__name__)
@@ -44,24 +42,6 @@ def built_in_overrides(scenario: Scenario, strategy: str) -> dict[str, Any]:
     small = [name for name, low in scenario.tier_bounds() if low < MACRO_FOLLOWERS]
     large = [name for name, low in scenario.tier_bounds() if low >= MACRO_FOLLOWERS]
     return {"micro-only": {"tiers": small}, "macro-only": {"tiers": large}}.get(strategy, {})
-
-
-@dataclass
-class Prepared:
-    """A scenario with its validated roster and overlap graph, ready to solve many times."""
-
-    scenario: Scenario
-    roster: Roster
-    overlap: OverlapGraph
-
-
-def prepare(scenario: Scenario) -> Prepared:
-    """Load and validate the roster and overlap data of ``scenario`` (raises InputError)."""
-    roster = load_roster(scenario)
-    check_references(scenario, roster)
-    overlap = build_overlap(scenario, roster)
-    load_reach(scenario, roster)  # check audience data up front (kept in memory for the solve)
-    return Prepared(scenario, roster, overlap)
 
 
 def with_solver_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
@@ -229,8 +209,11 @@ def attach_simulation(
     if not picked:
         return
     settings = scenario.uncertainty
-    simulation = simulate(roster, picked, settings.draws, settings.seed, settings.cv)
+    draws = summary_draws(settings.draws, len(picked))
+    simulation = simulate(roster, picked, draws, settings.seed, settings.cv)
     summary = simulation.to_dict()
+    if draws < settings.draws:  # thousands of picks: capped so the summary stays ~1 s
+        summary["draws_requested"] = settings.draws
     targets = simulated_targets(scenario.constraints.targets.as_dict())
     summary["chance_of_meeting_targets"] = simulation.chance_of_meeting(targets)
     result.simulation = simulation

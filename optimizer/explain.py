@@ -67,12 +67,13 @@ def binding_rules(scenario: Scenario, prepared: Prepared, position: int, base: R
         reasons.append(f"ruled out by the filter {candidates.excluded_by[position]}")
     picked = {roster.index_of[i] for i in base.selected}
     if rules.max_pair_overlap is not None:
-        for other, data in overlap.graph[position].items():
-            same_creator = data.get("same_creator", False)
-            if other in picked and data["share"] > rules.max_pair_overlap and not same_creator:
+        clashes = overlap.conflict_mask(rules.max_pair_overlap)
+        for other, edge in overlap.neighbours(position):
+            if other in picked and clashes[edge]:
                 reasons.append(
-                    f"conflicts with picked {roster.ids[other]}: they share {data['share']:.0%} "
-                    f"of the smaller audience (max_pair_overlap {rules.max_pair_overlap:.0%})"
+                    f"conflicts with picked {roster.ids[other]}: they share "
+                    f"{overlap.share[edge]:.0%} of the smaller audience "
+                    f"(max_pair_overlap {rules.max_pair_overlap:.0%})"
                 )
     cost = float(roster.frame["cost"].iloc[position])
     spend = float(base.kpis.get("spend") or 0.0)

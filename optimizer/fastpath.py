@@ -214,7 +214,17 @@ def _column_generation(
         if len(price) > take:
             price = price[np.argpartition(-d[price], take)[:take]]
         lp.add(price)
+        rows, pairs = lp.likely(np.union1d(price, np.flatnonzero(x > 1e-9)))
+        lp.add_rows(rows)  # saves rounds that would only add the rows the new columns break
+        lp.add_pairs(pairs)
     return best, x, False, int(lp.inside.sum())
+
+
+def _close(bound: DualBound | None, best: _Best, gap: float) -> bool:
+    """Is the best portfolio within ``gap`` (relative) of the bound?"""
+    if bound is None or best.x is None:
+        return False
+    return bound.value - best.value <= gap * max(abs(best.value), 1e-9)
 
 
 def _fixings(model: ArrayModel, bound: DualBound, incumbent: float) -> np.ndarray:
@@ -258,9 +268,20 @@ def solve_fast(
             return PathAnswer(outcome, [], build_seconds, size)
         outcome = SolveOutcome(Status.INFEASIBLE, None, None, None, seconds, "highs")
         return PathAnswer(outcome, None, build_seconds, size)
+    phases: dict[str, float] = {"build": build_seconds}
+    size["phase_seconds"] = phases
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:  # seconds per phase (re-checks included), for benchmarks
+        nonlocal clock
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + now - clock
+        clock = now
+
     best = _Best()
     best.offer(scenario, roster, overlap, model, greedy_slots(model))  # the floor: not cut
     size["greedy_value"] = model.reported(best.value) if best.x is not None else None
+    lap("greedy")
 
     bound = None
     proven = False
@@ -271,14 +292,15 @@ def solve_fast(
         bound, lp_x, infeasible, size["lp_columns"] = _column_generation(
             model, start, deadline, settings.threads
         )
+        lap("lp")
         if lp_x is not None and not deadline.passed():
             best.offer(
                 scenario, roster, overlap, model, round_lp(model, lp_x, deadline=deadline.at)
             )
+            lap("rounding")
     mip_bound = None
     while bound is not None and not infeasible and not deadline.passed():
-        gap_now = bound.value - best.value
-        if best.x is not None and gap_now <= settings.gap * max(abs(best.value), 1e-9):
+        if _close(bound, best, settings.gap):
             break
         fixed = _fixings(model, bound, best.value)
         free = np.flatnonzero(fixed < 0)
@@ -287,7 +309,7 @@ def solve_fast(
         if whole:
             chosen = free
         else:
-            ranked = free[np.argsort(-bound.d_x[free])]
+            ranked = free[np.argsort(np.abs(bound.d_x[free]))]  # the least settled first
             picks = np.flatnonzero(best.x > 0.5) if best.x is not None else np.zeros(0, int)
             chosen = np.union1d(ranked[:MIP_FREE_LIMIT], picks[fixed[picks] < 0])
         cols = np.union1d(chosen, np.flatnonzero(fixed == 1))
@@ -302,14 +324,15 @@ def solve_fast(
             threads=settings.threads,
         )
         improved = best.offer(scenario, roster, overlap, model, answer.x)
-        if whole:
+        lap("mip")
+        if whole:  # the MIP saw every candidate not fixed: its bound covers the whole problem
             if answer.status == "infeasible":
                 infeasible = best.x is None  # nothing at all beats −∞: no portfolio exists
-            elif answer.status == "optimal":
-                proven = True
-                mip_bound = best.value
             elif answer.mip_bound is not None:
                 mip_bound = max(answer.mip_bound, best.value)
+            elif answer.status == "optimal":
+                mip_bound = best.value
+            proven = answer.status == "optimal"
             break
         if not improved:
             break  # the shortlist gave nothing better: keep the LP certificate

@@ -113,6 +113,23 @@ class _State:
         self.pen_obj[nbr[p0:p1]] += sign * pc[p0:p1]
         self.pen_reach[nbr[p0:p1]] += sign * s[p0:p1]
 
+    def add_all(self, slots: np.ndarray) -> None:
+        """Pick ``slots`` at once (vectorised; the state must hold no picks yet)."""
+        slots = np.unique(np.asarray(slots, dtype=np.int64))
+        if not len(slots):
+            return
+        m = self.m
+        self.x[slots] = True
+        both = self.x[m.pair_i] & self.x[m.pair_j]
+        self.act = m.A @ self.x.astype(float)
+        if self.reach_row is not None:
+            self.act[self.reach_row] -= float(m.pair_s[both].sum())
+        ptr, nbr, s, pc = self.adj
+        owner = np.repeat(np.arange(m.n), np.diff(ptr))
+        picked_nbr = self.x[nbr]
+        self.pen_obj = np.bincount(owner[picked_nbr], pc[picked_nbr], m.n).astype(float)
+        self.pen_reach = np.bincount(owner[picked_nbr], s[picked_nbr], m.n).astype(float)
+
     def _removal_column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         return self.column(j)  # penalties of j come from the other picks, still picked
 
@@ -362,13 +379,16 @@ def round_lp(
     """
     best: np.ndarray | None = None
     best_value = -np.inf
+    needs_cover = True
     ones = np.flatnonzero((x_lp > 1.0 - 1e-6) | (model.lb > 0.5)).tolist()
     alive = np.ones(model.n, dtype=bool)
     for by_amount in (True, False):  # mend a shortfall with one big helper, or by value
         state = _State(model)
-        for j in ones:
-            state.change(j, 1.0)
+        state.add_all(np.asarray(ones, dtype=np.int64))
         _shed_over(state)
+        if not by_amount and not needs_cover:
+            break  # nothing to mend: the second way would repeat the first
+        needs_cover = len(state.unmet()) > 0
         _cover(state, alive, deadline, by_amount)
         _shed_under(state)
         _cover(state, alive, deadline, by_amount)

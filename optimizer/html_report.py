@@ -274,7 +274,7 @@ def overlap_chart(result: Result, prepared: Prepared, tiers: Sequence[str], pref
     """The overlap graph of one strategy's picked set, as a figure."""
     roster = prepared.roster
     positions = [roster.index_of[i] for i in result.selected]
-    graph = prepared.overlap.graph.subgraph(positions)
+    graph = prepared.overlap.subgraph(positions)
     frame = roster.frame
     tier_index = {t: k for k, t in enumerate(tiers)}
     ids = frame["id"].astype(str).tolist()

@@ -16,14 +16,7 @@ from .scenario import Scenario
 
 def pairwise_waste(overlap: OverlapGraph, picked: Sequence[int]) -> float:
     """People counted twice by the picked pairs: Σ shared_reach over picked overlapping pairs."""
-    chosen = set(picked)
-    graph = overlap.graph
-    waste = 0.0
-    for i in chosen:
-        for j, data in graph[i].items():
-            if j in chosen and i < j:
-                waste += data["shared_reach"]
-    return waste
+    return float(overlap.shared_reach[overlap.among(set(picked))].sum())
 
 
 def effective_costs(scenario: Scenario, roster: Roster, picked: Sequence[int]) -> np.ndarray:

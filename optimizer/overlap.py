@@ -9,11 +9,11 @@ people the pairwise reach model counts twice when both are picked. Pairs whose s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -23,38 +23,116 @@ from .reading import database_label, normalize_header, read_sql, read_table
 from .roster import Roster, row_label
 from .scenario import Scenario
 
+if TYPE_CHECKING:  # NetworkX is imported only when a graph view is asked for
+    import networkx as nx
+
 PAIR_COLUMNS = ("a", "b", "shared")
 MAX_CLIQUE_SIZE = 64
 
 
 @dataclass
 class OverlapGraph:
-    """Pairwise audience overlap over roster positions (nodes are 0…n−1 in roster order)."""
+    """Pairwise audience overlap over roster positions 0…size−1, held as edge arrays.
 
-    graph: nx.Graph
-    method: str  # "file", "estimate" or "none"
+    Edge ``k`` joins ``i[k] < j[k]``: ``share`` (fraction of the smaller audience),
+    ``shared_reach`` (people) and ``same_creator`` (offers of one creator: never a conflict).
+    Arrays hold millions of edges cheaply; :attr:`graph` builds the NetworkX view on first use
+    (explanations and graph algorithms), which large solves never need.
+    """
+
+    size: int
+    i: np.ndarray
+    j: np.ndarray
+    share: np.ndarray
+    shared_reach: np.ndarray
+    same_creator: np.ndarray
+    method: str  # "file", "database", "estimate" or "none"
+    _graph: nx.Graph | None = field(default=None, init=False, repr=False)
+    _adjacency: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @property
     def edge_count(self) -> int:
         """Number of overlapping pairs."""
-        return int(self.graph.number_of_edges())
+        return len(self.i)
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The same edges as a NetworkX graph (every position a node), built once on demand."""
+        if self._graph is None:
+            import networkx as nx
+
+            graph = nx.Graph()
+            graph.add_nodes_from(range(self.size))
+            for a, b, share, shared, same in zip(
+                self.i.tolist(),
+                self.j.tolist(),
+                self.share.tolist(),
+                self.shared_reach.tolist(),
+                self.same_creator.tolist(),
+                strict=True,
+            ):
+                data = {"share": share, "shared_reach": shared}
+                if same:
+                    data["same_creator"] = True
+                graph.add_edge(a, b, **data)
+            self._graph = graph
+        return self._graph
 
     def pairs(self) -> list[tuple[int, int, float, float]]:
         """``(i, j, share, shared_reach)`` for every overlapping pair, with i < j."""
-        return [
-            (min(i, j), max(i, j), data["share"], data["shared_reach"])
-            for i, j, data in self.graph.edges(data=True)
-        ]
+        return list(
+            zip(
+                self.i.tolist(),
+                self.j.tolist(),
+                self.share.tolist(),
+                self.shared_reach.tolist(),
+                strict=True,
+            )
+        )
+
+    def conflict_mask(self, max_pair_overlap: float | None) -> np.ndarray:
+        """Per edge: is it a conflict (share above the limit, not two offers of one creator)."""
+        if max_pair_overlap is None:
+            return np.zeros(len(self.i), dtype=bool)
+        return (self.share > max_pair_overlap) & ~self.same_creator
 
     def conflicts(self, max_pair_overlap: float | None) -> list[tuple[int, int]]:
         """Pairs sharing more than ``max_pair_overlap`` of the smaller audience (none if None)."""
-        if max_pair_overlap is None:
-            return []
-        return sorted(
-            (min(i, j), max(i, j))
-            for i, j, data in self.graph.edges(data=True)
-            if data["share"] > max_pair_overlap and not data.get("same_creator", False)
-        )
+        hit = self.conflict_mask(max_pair_overlap)
+        return list(zip(self.i[hit].tolist(), self.j[hit].tolist(), strict=True))
+
+    def among(self, positions: Iterable[int]) -> np.ndarray:
+        """Indices of the edges with both ends in ``positions``."""
+        inside = np.zeros(self.size, dtype=bool)
+        inside[np.fromiter(positions, dtype=np.int64)] = True
+        return np.flatnonzero(inside[self.i] & inside[self.j])
+
+    def subgraph(self, positions: Iterable[int]) -> nx.Graph:
+        """A NetworkX graph of ``positions`` and the edges among them (small: for charts)."""
+        import networkx as nx
+
+        nodes = [int(p) for p in positions]
+        graph = nx.Graph()
+        graph.add_nodes_from(nodes)
+        for k in self.among(nodes).tolist():
+            data = {"share": float(self.share[k]), "shared_reach": float(self.shared_reach[k])}
+            graph.add_edge(int(self.i[k]), int(self.j[k]), **data)
+        return graph
+
+    def neighbours(self, position: int) -> list[tuple[int, int]]:
+        """``(other position, edge index)`` for every edge at ``position``."""
+        if self._adjacency is None:
+            ends = np.concatenate([self.i, self.j])
+            others = np.concatenate([self.j, self.i])
+            edges = np.concatenate([np.arange(len(self.i))] * 2)
+            order = np.argsort(ends, kind="stable")
+            indptr = np.searchsorted(ends[order], np.arange(self.size + 1))
+            self._adjacency = (indptr, others[order], edges[order])
+        indptr, others, edges = self._adjacency
+        start, stop = indptr[position], indptr[position + 1]
+        return list(zip(others[start:stop].tolist(), edges[start:stop].tolist(), strict=True))
 
 
 def clique_cover(
@@ -66,10 +144,13 @@ def clique_cover(
     tighter in the LP. The cover has at most one clique per edge, unlike the set of all maximal
     cliques, which can explode on dense graphs.
     """
+    alone, in_triangles = _split_by_triangles(edges)
+    cliques: list[list[int]] = [[u, v] for u, v in alone]
+    import networkx as nx
+
     conflict = nx.Graph()
-    conflict.add_edges_from(edges)
+    conflict.add_edges_from(in_triangles)
     covered: set[tuple[int, int]] = set()
-    cliques: list[list[int]] = []
     for u, v in sorted((min(a, b), max(a, b)) for a, b in conflict.edges()):
         if (u, v) in covered:
             continue
@@ -94,10 +175,36 @@ def clique_cover(
     return cliques
 
 
+def _split_by_triangles(
+    edges: Iterable[tuple[int, int]],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Edges in no triangle (each is its own largest clique) and edges in some triangle.
+
+    Found with sparse matrices — (A·A)∘A is non-zero exactly on edges with a common neighbour —
+    so the greedy cover only walks the part of a large conflict graph that can form cliques.
+    """
+    import scipy.sparse as sp
+
+    pairs = np.asarray(list(edges), dtype=np.int64).reshape(-1, 2)
+    if not len(pairs):
+        return [], []
+    u, v = pairs.min(axis=1), pairs.max(axis=1)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    size = int(v.max()) + 1 if len(v) else 0
+    ones = np.ones(2 * len(u))
+    adjacency = sp.csr_matrix(
+        (ones, (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(size, size)
+    )
+    adjacency.data[:] = 1.0  # a pair listed twice is one edge
+    common = np.asarray((adjacency @ adjacency)[u, v]).ravel()
+    alone = list(zip(u[common == 0].tolist(), v[common == 0].tolist(), strict=True))
+    rest = list(zip(u[common > 0].tolist(), v[common > 0].tolist(), strict=True))
+    return sorted(set(alone)), rest
+
+
 def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:
     """The overlap graph from the scenario's overlap file, or estimated from niche and platform."""
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(roster)))
     path = scenario.overlap_path
     settings = scenario.overlap
     if path is not None:
@@ -113,42 +220,51 @@ def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:
         pairs = estimate_overlap(scenario, roster)
         method = "estimate" if len(pairs) else "none"
     reach = roster.column("expected_reach").astype(float)
-    if len(pairs):
-        i = pairs["i"].to_numpy()
-        j = pairs["j"].to_numpy()
-        share = pairs["share"].to_numpy(dtype=float)
-        shared_reach = share * np.minimum(reach[i], reach[j])
-        graph.add_edges_from(
-            (int(a), int(b), {"share": float(s), "shared_reach": float(r)})
-            for a, b, s, r in zip(i, j, share, shared_reach, strict=True)
-            if s > 0
-        )
-    add_same_creator_pairs(graph, roster, scenario.overlap.same_creator, reach)
-    return OverlapGraph(graph, method)
+    i = pairs["i"].to_numpy(dtype=np.int64) if len(pairs) else np.zeros(0, np.int64)
+    j = pairs["j"].to_numpy(dtype=np.int64) if len(pairs) else np.zeros(0, np.int64)
+    share = pairs["share"].to_numpy(dtype=float) if len(pairs) else np.zeros(0)
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    keep = share > 0
+    i, j, share = i[keep], j[keep], share[keep]
+    same = np.zeros(len(i), dtype=bool)
+    extra_i, extra_j = same_creator_pairs(roster)
+    creator_share = settings.same_creator
+    if creator_share > 0 and len(extra_i):
+        given = np.isin(extra_i * len(roster) + extra_j, i * len(roster) + j)
+        same |= np.isin(i * len(roster) + j, extra_i * len(roster) + extra_j)
+        extra_i, extra_j = extra_i[~given], extra_j[~given]
+        i = np.concatenate([i, extra_i])
+        j = np.concatenate([j, extra_j])
+        share = np.concatenate([share, np.full(len(extra_i), float(creator_share))])
+        same = np.concatenate([same, np.ones(len(extra_i), dtype=bool)])
+    key = i * max(len(roster), 1) + j
+    order = np.argsort(key, kind="stable")
+    last = np.ones(len(order), dtype=bool)  # a pair given twice: the later row wins
+    last[:-1] = key[order][1:] != key[order][:-1]
+    order = order[last]
+    i, j, share, same = i[order], j[order], share[order], same[order]
+    shared_reach = share * np.minimum(reach[i], reach[j]) if len(i) else np.zeros(0)
+    return OverlapGraph(len(roster), i, j, share, shared_reach, same, method)
 
 
-def add_same_creator_pairs(
-    graph: nx.Graph, roster: Roster, share: float, reach: np.ndarray
-) -> None:
-    """Offers of one creator share audience: pair them (share of the smaller audience).
+def same_creator_pairs(roster: Roster) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(i < j)`` of offers by one creator (empty creator cells are nobody).
 
-    Such pairs de-duplicate reach but are never conflicts (``max_offers_per_creator`` limits
-    how many offers of one creator are booked). Pairs given in the overlap file are kept.
+    Offers of one creator share audience: they are paired with ``overlap.same_creator`` as
+    share, to de-duplicate reach, but never count as conflicts (``max_offers_per_creator``
+    limits how many are booked). A pair also given in the overlap file keeps the file's share.
     """
-    if share <= 0 or "creator" not in roster.frame.columns:
-        return
-    creators = roster.frame["creator"].to_numpy()
-    groups: dict[str, list[int]] = {}
-    for position, creator in enumerate(creators):
-        if creator:
-            groups.setdefault(str(creator), []).append(position)
-    for members in groups.values():
-        for i, j in combinations(members, 2):
-            if graph.has_edge(i, j):
-                graph.edges[i, j]["same_creator"] = True
-                continue
-            shared = share * min(reach[i], reach[j])
-            graph.add_edge(i, j, share=share, shared_reach=float(shared), same_creator=True)
+    if "creator" not in roster.frame.columns:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    creators = pd.Series(roster.frame["creator"].to_numpy(), dtype=object).fillna("").astype(str)
+    shared = creators[(creators != "") & creators.duplicated(keep=False)]
+    left: list[int] = []
+    right: list[int] = []
+    for members in shared.groupby(shared, sort=False).indices.values():
+        for a, b in combinations(sorted(shared.index[members].tolist()), 2):
+            left.append(a)
+            right.append(b)
+    return np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
 
 
 def read_overlap_file(path: Path, roster: Roster, shared_kind: str) -> pd.DataFrame:
@@ -166,15 +282,91 @@ def read_overlap_table(
         raise InputError.single(
             source, "header", f"missing required columns: {', '.join(missing)} (need a, b, shared)"
         )
-    problems: list[Problem] = []
     shared, bad = parse_column(raw["shared"].reset_index(drop=True))
+    a_ids, b_ids = _id_cells(raw["a"]), _id_cells(raw["b"])
+    values = shared.to_numpy(dtype=float)
+    if not bad:
+        pairs = _clean_pairs(a_ids, b_ids, values, roster, shared_kind)
+        if pairs is not None:
+            return pairs
+    a_list, b_list = (texts[codes].tolist() for codes, texts in (a_ids, b_ids))
+    return _read_pairs_by_row(a_list, b_list, values, bad, source, roster, shared_kind)
+
+
+def _id_cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Id cells as ``(codes, texts)``: cell k is ``texts[codes[k]]``, stripped, ``""`` if missing.
+
+    Ids repeat across pairs, so each distinct text cell is stripped once; a column with other
+    cells (numbers) is read cell by cell.
+    """
+    try:
+        codes, distinct = pd.factorize(column)  # missing cells get code -1
+        uniques = distinct.tolist()
+    except TypeError:
+        uniques = None
+    if uniques is None or not all(isinstance(u, str) for u in uniques):
+        cells = column.map(lambda v: "" if pd.isna(v) else str(v).strip()).tolist()
+        return np.arange(len(cells)), np.array(cells, dtype=object)
+    return codes, np.array([u.strip() for u in uniques] + [""], dtype=object)  # -1 → ""
+
+
+def _clean_pairs(
+    a_ids: tuple[np.ndarray, np.ndarray],
+    b_ids: tuple[np.ndarray, np.ndarray],
+    values: np.ndarray,
+    roster: Roster,
+    shared_kind: str,
+) -> pd.DataFrame | None:
+    """The pairs of :func:`_read_pairs_by_row`, vectorised; None if any row has a problem.
+
+    Checks, all at once, what the row loop checks one row at a time; on any problem the loop
+    runs instead and reports it.
+    """
+    if len(values) == 0 or not np.isfinite(values).all() or (values < 0).any():
+        return None
+    if shared_kind == "auto":
+        shared_kind = _shared_kind(values, "", [])
+    if shared_kind not in ("count", "fraction"):  # "mixed": the loop reports it
+        return None
+    i, j = (
+        np.array([roster.index_of.get(t, -1) for t in texts.tolist()], dtype=np.int64)[codes]
+        for codes, texts in (a_ids, b_ids)
+    )
+    if (i < 0).any() or (j < 0).any():
+        return None
+    low, high = np.minimum(i, j), np.maximum(i, j)
+    if (i == j).any() or pd.Index(low * (int(high.max()) + 1) + high).has_duplicates:
+        return None
+    if shared_kind == "count":
+        followers = roster.column("followers").astype(float)
+        if np.isnan(followers).any():  # the loop's min() treats NaN by argument order
+            return None
+        smaller = np.minimum(followers[i], followers[j])
+        if (values > smaller).any():
+            return None
+        share = np.divide(values, smaller, out=np.zeros(len(values)), where=smaller > 0)
+    else:
+        if (values > 1).any():
+            return None
+        share = values.astype(float)
+    return pd.DataFrame({"i": low, "j": high, "share": share})
+
+
+def _read_pairs_by_row(
+    a_ids: list[str],
+    b_ids: list[str],
+    values: np.ndarray,
+    bad: dict[int, str],
+    source: str,
+    roster: Roster,
+    shared_kind: str,
+) -> pd.DataFrame:
+    """Pairs ``(i, j, share)`` checked row by row; raises with every problem found."""
+    problems: list[Problem] = []
     for position, text in bad.items():
         problems.append(
             Problem(source, f"{row_label(position)}, column shared", f"{text!r} is not a number")
         )
-    a_ids = raw["a"].map(lambda v: "" if pd.isna(v) else str(v).strip()).tolist()
-    b_ids = raw["b"].map(lambda v: "" if pd.isna(v) else str(v).strip()).tolist()
-    values = shared.to_numpy(dtype=float)
     if shared_kind == "auto":
         shared_kind = _shared_kind(values, source, problems)
     followers = roster.column("followers").astype(float)

@@ -14,16 +14,18 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pulp
 
 from .coverage import load_membership
 from .funnel import KPI_COLUMNS
 from .roster import Roster
 from .sainsbury import load_segments
 from .scenario import Scenario
+
+if TYPE_CHECKING:  # PuLP is imported only when a model is built
+    import pulp
 
 CACHE_SIZE = 8
 

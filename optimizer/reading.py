@@ -7,12 +7,12 @@ numbered twin (``followers``, ``followers (2)``) so a column mapping can pick ei
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import InputError, Problem, did_you_mean
 
@@ -70,6 +70,13 @@ def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, str]:
     raise UnicodeDecodeError("auto", b"", 0, 1, "no encoding fits")  # latin-1 always fits
 
 
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What a broken table file raises (openpyxl's own error only once openpyxl is loaded)."""
+    errors = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, zipfile.BadZipFile)
+    excel = sys.modules.get("openpyxl.utils.exceptions")
+    return errors if excel is None else (*errors, excel.InvalidFileException)
+
+
 def read_table(path: Path, encoding: str = "auto", sheet: str | int | None = None) -> RawTable:
     """The raw table of a CSV, Parquet or Excel file; text cells kept as text."""
     source = str(path)
@@ -88,14 +95,7 @@ def read_table(path: Path, encoding: str = "auto", sheet: str | int | None = Non
             return RawTable(frame.reset_index(drop=True), "parquet")
         else:
             raise InputError.single(source, "", "tables must be .csv, .parquet or .xlsx files")
-    except (
-        ValueError,
-        OSError,
-        UnicodeDecodeError,
-        pd.errors.ParserError,
-        zipfile.BadZipFile,
-        InvalidFileException,
-    ) as exc:
+    except _read_errors() as exc:
         raise InputError.single(source, "", f"cannot read the table: {exc}") from None
     if grid.empty:
         return RawTable(pd.DataFrame(), used)

@@ -25,11 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pulp
-import scipy.sparse as sp
 
 from .coverage import (
     duplicate_problems,
@@ -42,6 +41,10 @@ from .coverage import (
 from .errors import InputError, Problem
 from .funnel import KPI_COLUMNS
 from .roster import Roster, row_label
+
+if TYPE_CHECKING:  # SciPy and PuLP load only for Sainsbury reach
+    import pulp
+    import scipy.sparse as sp
 
 SEGMENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "influencer": ("influencer", "influencer_id", "id"),
@@ -212,6 +215,9 @@ class Segments:
         Row for breakpoint t: ``ρ_s + e^t Σ_i a_is x_i ≤ 1 − e^t + t e^t`` with
         ``a_is = max(log(1 − p_is), t_K − 1)``. Returns the reach terms ``(ρ_s, N_s)``.
         """
+        import pulp
+        import scipy.sparse as sp
+
         columns = sp.csc_matrix(self.penetration[np.asarray(positions, dtype=np.int64)])
         reached = np.flatnonzero(np.diff(columns.indptr) > 0)
         if reached.size == 0:
@@ -267,6 +273,8 @@ def load_segments(
     problems += _penetration_problems(source, roster, positions, penetration, names, codes, sizes)
     if problems:
         raise InputError(problems)
+    import scipy.sparse as sp
+
     matrix = sp.csr_matrix(
         (np.minimum(penetration, 1.0), (positions, codes)),
         shape=(len(roster), len(names)),

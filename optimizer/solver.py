@@ -7,11 +7,13 @@ import math
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-
-import pulp
+from typing import TYPE_CHECKING
 
 from .errors import SolverError
 from .scenario import SolverSettings
+
+if TYPE_CHECKING:  # PuLP loads only when a solver runs
+    import pulp
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class SolveOutcome:
 
 def available_solvers() -> list[str]:
     """Our names of the solvers installed here."""
+    import pulp
+
     installed = set(pulp.listSolvers(onlyAvailable=True))
     return [name for name, cls in SOLVER_CLASSES.items() if cls in installed]
 
@@ -57,6 +61,8 @@ def make_solver(settings: SolverSettings) -> pulp.LpSolver:
             f"solver {name!r} is not installed here (installed: {', '.join(available_solvers())}); "
             "for CBC install the 'cbc' extra: pip install 'inflopt[cbc]'"
         )
+    import pulp
+
     options: dict[str, object] = {"msg": settings.msg, "gapRel": settings.gap}
     if settings.time_limit is not None:
         options["timeLimit"] = settings.time_limit
@@ -76,6 +82,8 @@ def run(
 
     ``solver``: an already configured solver (e.g. a deadline-aware HiGHS), else from settings.
     """
+    import pulp
+
     solver = solver or make_solver(settings)
     started = time.perf_counter()
     stats = problem.solve(solver)

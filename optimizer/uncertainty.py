@@ -54,7 +54,18 @@ PERCENTILES: tuple[int, ...] = (10, 50, 90)
 DEFAULT_DRAWS = 10_000
 DEFAULT_CV = 0.3
 MAX_CELLS = 2_000_000  # draws × influencers per chunk: bounds memory to ~16 MB per matrix
+SUMMARY_CELLS = 4_000_000  # draws × picks for the summary attached to every solve
+SUMMARY_MIN_DRAWS = 1_000
 Distribution = Literal["beta", "lognormal"]
+
+
+def summary_draws(requested: int, picks: int) -> int:
+    """Draws for the summary of a portfolio of ``picks``: as requested, unless that exceeds
+    :data:`SUMMARY_CELLS` draws × picks (about a second), then fewer, but at least
+    :data:`SUMMARY_MIN_DRAWS` (and never more than requested)."""
+    if picks <= 0 or requested * picks <= SUMMARY_CELLS:
+        return requested
+    return min(requested, max(SUMMARY_MIN_DRAWS, SUMMARY_CELLS // picks))
 
 
 @dataclass

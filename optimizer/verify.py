@@ -92,15 +92,13 @@ def check_selection(
                 violations.append(f"{name} max_share: {share_spend:,.2f} of {spend:,.2f} spent")
 
     if rules.max_pair_overlap is not None:
-        chosen = set(picked)
-        for i in picked:
-            for j, data in overlap.graph[i].items():
-                conflict = data["share"] > rules.max_pair_overlap and not data.get("same_creator")
-                if j in chosen and i < j and conflict:
-                    violations.append(
-                        f"max_pair_overlap: {all_ids[i]} and {all_ids[j]} share "
-                        f"{data['share']:.0%} of the smaller audience"
-                    )
+        edges = overlap.among(picked)
+        clash = edges[overlap.conflict_mask(rules.max_pair_overlap)[edges]]
+        for k in clash.tolist():
+            violations.append(
+                f"max_pair_overlap: {all_ids[overlap.i[k]]} and {all_ids[overlap.j[k]]} share "
+                f"{overlap.share[k]:.0%} of the smaller audience"
+            )
 
     if rules.max_offers_per_creator is not None and "creator" in frame.columns:
         creators = [str(v) for v in picks["creator"]]

@@ -409,3 +409,27 @@ def test_unknown_solver_option_is_a_usage_error() -> None:
     assert result.exit_code == 2, describe(result)
     assert "unknown solver 'nope'" in result.stderr
     assert "highs" in result.stderr
+
+
+def test_help_and_validate_load_no_solver_stack():
+    """``inflopt --help`` and ``inflopt validate`` stay quick: no PuLP, HiGHS, SciPy or
+    NetworkX is imported for them (they load only when a model is built or solved)."""
+    import subprocess
+    import sys
+
+    heavy = ("pulp", "highspy", "scipy", "networkx")
+    code = (
+        "import sys, cli\n"
+        "for args in (['--help'], ['validate', sys.argv[1]]):\n"
+        "    try:\n"
+        "        cli.main(args, standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print('heavy:' + ','.join(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    scenario = str(Path(__file__).resolve().parents[1] / "scenarios" / "launch.yaml")
+    done = subprocess.run(
+        [sys.executable, "-c", code, scenario], capture_output=True, text=True, check=True
+    )
+    assert "ok" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "heavy:"

@@ -143,3 +143,23 @@ def test_greedy_comes_back_to_a_pick_a_spend_share_minimum_held_off(tmp_path):
     ids = sorted(prepared.roster.frame["id"].to_numpy()[greedy.picked].tolist())
     assert ids == ["mac", "mic1", "mic2"]
     assert solve(scenario).objective == pytest.approx(69.0)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:12])
+def test_bulk_picks_equal_one_by_one(seed, tmp_path):
+    """The greedy's vectorised add_all leaves the same row activities and pair penalties as
+    adding the same influencers one at a time."""
+    from optimizer.greedy import _State
+
+    scenario, _data, _found = _scenario(seed, tmp_path)
+    prepared = prepare(scenario)
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    slots = np.random.default_rng(seed).permutation(model.n)[: max(1, model.n // 2)]
+    one_by_one, bulk = _State(model), _State(model)
+    for j in slots.tolist():
+        one_by_one.change(j, 1.0)
+    bulk.add_all(slots)
+    assert np.array_equal(one_by_one.x, bulk.x)
+    assert np.allclose(one_by_one.act, bulk.act)
+    assert np.allclose(one_by_one.pen_obj, bulk.pen_obj)
+    assert np.allclose(one_by_one.pen_reach, bulk.pen_reach)

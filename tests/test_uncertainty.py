@@ -126,3 +126,15 @@ def test_beta_parameters_keep_mean_and_cv() -> None:
     # a rate close to 1 cannot have cv 0.3 as a Beta: capped, but parameters stay valid
     alpha, beta = beta_parameters(np.array([0.95]), 0.3)
     assert alpha[0] > 0 and beta[0] > 0
+
+
+def test_summary_draws_are_capped_only_for_huge_portfolios() -> None:
+    from optimizer.uncertainty import SUMMARY_CELLS, SUMMARY_MIN_DRAWS, summary_draws
+
+    assert summary_draws(10_000, 25) == 10_000
+    assert summary_draws(10_000, SUMMARY_CELLS // 10_000) == 10_000
+    capped = summary_draws(10_000, 4_000)
+    assert capped == SUMMARY_CELLS // 4_000 and capped * 4_000 <= SUMMARY_CELLS
+    assert summary_draws(10_000, 10**6) == SUMMARY_MIN_DRAWS
+    assert summary_draws(500, 10**6) == 500  # never more than asked
+    assert summary_draws(10_000, 0) == 10_000

@@ -1,0 +1,33 @@
+"""Read and validate a scenario's data once: roster, overlap graph, audience files.
+
+Kept apart from :mod:`optimizer.engine` so that checking files (``inflopt validate``) loads no
+solver stack (PuLP, HiGHS, SciPy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .overlap import OverlapGraph, build_overlap
+from .reach import load_reach
+from .references import check_references
+from .roster import Roster, load_roster
+from .scenario import Scenario
+
+
+@dataclass
+class Prepared:
+    """A scenario with its validated roster and overlap graph, ready to solve many times."""
+
+    scenario: Scenario
+    roster: Roster
+    overlap: OverlapGraph
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Load and validate the roster and overlap data of ``scenario`` (raises InputError)."""
+    roster = load_roster(scenario)
+    check_references(scenario, roster)
+    overlap = build_overlap(scenario, roster)
+    load_reach(scenario, roster)  # check audience data up front (kept in memory for the solve)
+    return Prepared(scenario, roster, overlap)
