@@ -9,7 +9,7 @@ written once under benchmarks/results/instances/. Every measurement runs in a su
 its own, so "peak MB" is that run's own maximum resident memory:
 
 * **engine** — load (files → validated data), then build + solve through the engine as the
-  CLI runs it (``strategy: auto``; ``fast`` forced below 5,000), asked for the issue's gap
+  CLI runs it (``strategy: auto``; ``fast`` forced below 1,000), asked for the issue's gap
   target for that size and family (:data:`TARGETS`) within ``--time-limit``; "solve" is from
   the loaded scenario to the verified portfolio (the Monte Carlo summary is timed apart);
 * **greedy** — the rule-respecting greedy alone (:mod:`optimizer.greedy`), verified;
@@ -90,7 +90,7 @@ def one(kind: str, family: str, size: int, seed: int, limit: float, gap: float) 
         out["objective"] = model.reported(greedy.value) if greedy else None
         out["peak_mb"] = _peak_mb()
         return out
-    strategy = {"engine": "auto" if size >= 5000 else "fast", "full": "full", "cbc": "full"}[kind]
+    strategy = {"engine": "auto" if size >= 1000 else "fast", "full": "full", "cbc": "full"}[kind]
     solver = "cbc" if kind == "cbc" else "highs"
     sc = with_solver_overrides(scenario, time_limit=limit, strategy=strategy, name=solver, gap=gap)
     sc._source, sc._base_dir = scenario.source, scenario.base_dir

@@ -50,11 +50,13 @@ from .verify import check_selection
 
 log = logging.getLogger(__name__)
 
-FAST_FROM = 5_000  # candidates from which "auto" takes the fast path
+FAST_FROM = 1_000  # candidates from which "auto" takes the fast path
 MIP_FREE_LIMIT = 4_000  # free candidates a MIP round takes at most
 START_SHARE = 0.08  # share of each group's best candidates in the first restricted LP
+START_MAX = 20_000  # … but at most this many from the overall ranking
 PRICE_MIN = 500  # columns priced in per column-generation round, at least …
-PRICE_SHARE = 0.25  # … or this share of the columns already in
+PRICE_SHARE = 0.25  # … or this share of the columns already in, …
+PRICE_MAX = 10_000  # … but at most this many (big rounds cost many simplex iterations)
 RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
 
 
@@ -154,7 +156,7 @@ def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
     chosen = np.zeros(n, dtype=bool)
     chosen[extra] = True
     chosen[model.lb > 0.5] = True
-    take = max(200, int(START_SHARE * n))
+    take = min(max(200, int(START_SHARE * n)), START_MAX)
     chosen[np.argsort(-score)[:take]] = True
     csr = model.A
     for r in range(csr.shape[0]):
@@ -163,7 +165,7 @@ def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
         cols = csr.indices[csr.indptr[r] : csr.indptr[r + 1]]
         if len(cols) == n:
             continue
-        k = max(20, int(START_SHARE * len(cols)))
+        k = min(max(20, int(START_SHARE * len(cols))), START_MAX // 4)
         chosen[cols[np.argsort(-score[cols])[:k]]] = True
     return np.flatnonzero(chosen)
 
@@ -210,7 +212,7 @@ def _column_generation(
         price = np.flatnonzero(~inside & (d > 1e-9 * (1.0 + np.abs(model.c))))
         if not len(price):
             break
-        take = max(PRICE_MIN, int(PRICE_SHARE * inside.sum()))
+        take = min(max(PRICE_MIN, int(PRICE_SHARE * inside.sum())), PRICE_MAX)
         if len(price) > take:
             price = price[np.argpartition(-d[price], take)[:take]]
         lp.add(price)
