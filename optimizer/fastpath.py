@@ -222,6 +222,13 @@ def _column_generation(
     return best, x, False, int(lp.inside.sum())
 
 
+def _shortlist_seconds(deadline: Deadline) -> float | None:
+    """A shortlist MIP certifies nothing, it only seeks a better portfolio: a third of the
+    time left (at least a second), so later rounds can use what it finds."""
+    left = deadline.left()
+    return None if not np.isfinite(left) else max(1.0, left / 3)
+
+
 def _close(bound: DualBound | None, best: _Best, gap: float) -> bool:
     """Is the best portfolio within ``gap`` (relative) of the bound?"""
     if bound is None or best.x is None:
@@ -321,6 +328,7 @@ def solve_fast(
             integer=True,
             deadline=deadline.at,
             gap=settings.gap,
+            time_limit=_shortlist_seconds(deadline) if not whole else None,
             start=best.x,
             fixed_one=fixed == 1,
             threads=settings.threads,
