@@ -177,7 +177,7 @@ def markdown(rows: list[dict]) -> str:
         if "error" in e or not e:
             lines.append(f"| {row['family']} {row['size']:,} | failed | | | | | | | | | |")
             continue
-        share = ""
+        share = ", no portfolio found" if g.get("status") == "no_solution" else ""
         if g.get("objective") and e.get("objective"):
             share = f", {100 * g['objective'] / e['objective']:.1f}%"
         cli = row.get("cli") or {}

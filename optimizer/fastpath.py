@@ -25,7 +25,8 @@ the larger of its proven bound and the incumbent, whichever is smaller.
 
 **Deadlines.** ``solver.time_limit`` is a wall-clock promise counted from the start of the
 solve: HiGHS runs on its own thread and is interrupted (then abandoned) at the deadline, and
-the best verified portfolio so far (at least the greedy one) is returned as ``feasible``.
+the best verified portfolio so far (at least the greedy one, when the greedy itself finishes
+in time) is returned as ``feasible``; building the arrays is not interruptible.
 """
 
 from __future__ import annotations
@@ -288,7 +289,8 @@ def solve_fast(
         clock = now
 
     best = _Best()
-    best.offer(scenario, roster, overlap, model, greedy_slots(model))  # the floor: not cut
+    # the floor; cut short only by the deadline (then it may miss a lower limit and not count)
+    best.offer(scenario, roster, overlap, model, greedy_slots(model, deadline=deadline.at))
     size["greedy_value"] = model.reported(best.value) if best.x is not None else None
     lap("greedy")
 

@@ -147,6 +147,30 @@ class _State:
         return np.flatnonzero(self.act < self.m.lo - self.tol_lo)
 
 
+class _DeadEnds:
+    """Slots that cannot fit any more (:meth:`_State.never_fit`), refreshed lazily.
+
+    One refresh reads every non-zero (~10 ns each), one refused slot costs ~20 µs: refresh
+    after as many refusals as make up a refresh's cost, and twice as rarely after a refresh
+    that found few new dead ends (refusals for other reasons), so refreshes never dominate.
+    """
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+        self.dead = np.zeros(state.m.n, dtype=bool)
+        self.refused = 0
+        self.every = max(64, state.m.A.nnz // 2000)
+
+    def refuse(self) -> None:
+        self.refused += 1
+        if self.refused >= self.every:
+            before = int(self.dead.sum())
+            self.dead = self.state.never_fit()
+            if int(self.dead.sum()) - before < self.refused // 2:
+                self.every *= 2
+            self.refused = 0
+
+
 def _cover(
     state: _State, alive: np.ndarray, deadline: float | None, by_amount: bool = False
 ) -> None:
@@ -184,15 +208,20 @@ def _cover(
             marginal = model.c[cols] + state.pen_obj[cols]
             score = marginal / cost + 1e-12 * vals
         added = False
+        ends = _DeadEnds(state)
         for count, k in enumerate(np.argsort(-score, kind="stable").tolist()):
             if state.act[r] >= model.lo[r] - state.tol_lo[r]:
                 break
             if deadline is not None and count % 256 == 0 and time.perf_counter() > deadline:
                 return
             j = int(cols[k])
-            if not state.x[j] and state.fits(j):
+            if state.x[j] or ends.dead[j]:
+                continue
+            if state.fits(j):
                 state.change(j, 1.0)
                 added = True
+            else:
+                ends.refuse()
         if not added:
             tried.add(r)
 
@@ -243,8 +272,7 @@ def _fill(
         if counter is not None and state.act[counter] + 1.0 > model.hi[counter] + 1e-9:
             return  # max_influencers reached: nobody fits any more
         todo = todo[~state.never_fit()[todo]]
-        dead = np.zeros(model.n, dtype=bool)
-        refused = 0  # "never" answers since ``dead`` was last refreshed
+        ends = _DeadEnds(state)
         heap = [(key(k, j), k, j) for k, j in enumerate(todo.tolist())]
         heapq.heapify(heap)
         aside: list[tuple[float, int, int, int]] = []  # (key, k, j, additions when tried)
@@ -260,17 +288,13 @@ def _fill(
                 entry, k, j = heapq.heappop(heap)
             else:
                 break
-            if state.x[j] or dead[j]:
+            if state.x[j] or ends.dead[j]:
                 continue
             if budget is not None and state.act[budget] + model.cost[j] > cap + 1e-9 * cap:
                 continue  # spend only grows: j never fits again
             marginal = state.marginal(j)
             if marginal <= 0:
                 continue
-            if refused >= 64:  # many dead ends: find all of them at once
-                dead, refused = state.never_fit(), 0
-                if dead[j]:
-                    continue
             if priority is None and not retry:
                 ratio = -marginal / scarce[j]
                 if heap and ratio > heap[0][0] + 1e-12:
@@ -283,7 +307,7 @@ def _fill(
             elif why == "later":
                 heapq.heappush(aside, (entry, k, j, added))
             else:
-                refused += 1
+                ends.refuse()
         if added == added_before or not aside:
             return
         todo = np.asarray([j for _key, _k, j, _t in sorted(aside)], dtype=np.int64)

@@ -55,7 +55,7 @@ DEFAULT_DRAWS = 10_000
 DEFAULT_CV = 0.3
 MAX_CELLS = 2_000_000  # draws × influencers per chunk: bounds memory to ~16 MB per matrix
 SUMMARY_CELLS = 4_000_000  # draws × picks for the summary attached to every solve
-SUMMARY_MIN_DRAWS = 1_000
+SUMMARY_MIN_DRAWS = 200
 Distribution = Literal["beta", "lognormal"]
 
 

@@ -136,5 +136,5 @@ def test_summary_draws_are_capped_only_for_huge_portfolios() -> None:
     capped = summary_draws(10_000, 4_000)
     assert capped == SUMMARY_CELLS // 4_000 and capped * 4_000 <= SUMMARY_CELLS
     assert summary_draws(10_000, 10**6) == SUMMARY_MIN_DRAWS
-    assert summary_draws(500, 10**6) == 500  # never more than asked
+    assert summary_draws(150, 10**6) == 150  # never more than asked
     assert summary_draws(10_000, 0) == 10_000
