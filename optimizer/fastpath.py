@@ -10,14 +10,17 @@ says so (``model_size.method``, ``model_size.fallback``).
 
 1. the model as arrays (:mod:`optimizer.arrays`), built vectorised;
 2. a verified greedy portfolio (:mod:`optimizer.greedy`): the first incumbent;
-3. the LP relaxation by column generation: a restricted LP on the best candidates (by value
-   per cost, per group) plus the greedy picks, solved by HiGHS; candidates whose reduced cost
-   against its multipliers is positive are priced in, until none is; every round's
-   multipliers give a **certified bound of the whole problem** (:mod:`optimizer.bounds`);
-4. LP-guided rounding (greedy in the order of the LP values): a second incumbent;
+3. the LP relaxation by row and column generation in one warm-started HiGHS LP
+   (:class:`optimizer.bounds.RestrictedLP`): the best candidates per group plus the greedy
+   picks first, packing rows and de-duplication pairs added when broken, candidates with
+   positive reduced cost priced in until none is; every round's multipliers give a
+   **certified bound of the whole problem** (:mod:`optimizer.bounds`);
+4. LP rounding (:func:`optimizer.greedy.round_lp`): the LP's ones, mended and filled;
 5. reduced-cost fixing against the best incumbent, then a MIP on what stays free (or, when
-   too much stays free, on a shortlist of it), warm-started from the incumbent; improved
-   incumbents fix more, until the free part is solved or time is up.
+   too much stays free, on a shortlist of the least settled), warm-started from the
+   incumbent; improved incumbents fix more. When a shortlist finds nothing better and a
+   deadline is set, a last MIP on all free candidates (up to :data:`WHOLE_MIP_LIMIT`) runs
+   until the deadline; its bound counts when it is better.
 
 Every portfolio is re-checked by :func:`optimizer.verify.check_selection` before it counts.
 The reported bound is the LP dual bound, or — when the MIP covered every unfixed candidate —
@@ -52,7 +55,8 @@ from .verify import check_selection
 log = logging.getLogger(__name__)
 
 FAST_FROM = 1_000  # candidates from which "auto" takes the fast path
-MIP_FREE_LIMIT = 4_000  # free candidates a MIP round takes at most
+MIP_FREE_LIMIT = 4_000  # free candidates a MIP round takes at most …
+WHOLE_MIP_LIMIT = 50_000  # … except a last try on all of them, until the deadline
 START_SHARE = 0.08  # share of each group's best candidates in the first restricted LP
 START_MAX = 20_000  # … but at most this many from the overall ranking
 PRICE_MIN = 500  # columns priced in per column-generation round, at least …
@@ -310,13 +314,14 @@ def solve_fast(
             )
             lap("rounding")
     mip_bound = None
+    last_try = False  # a shortlist found nothing: give the rest of the time to all free ones
     while bound is not None and not infeasible and not deadline.passed():
         if _close(bound, best, settings.gap):
             break
         fixed = _fixings(model, bound, best.value)
         free = np.flatnonzero(fixed < 0)
         size["free_after_fixing"] = len(free)
-        whole = len(free) <= MIP_FREE_LIMIT
+        whole = len(free) <= MIP_FREE_LIMIT or last_try
         if whole:
             chosen = free
         else:
@@ -347,7 +352,11 @@ def solve_fast(
             proven = answer.status == "optimal"
             break
         if not improved:
-            break  # the shortlist gave nothing better: keep the LP certificate
+            if deadline.at is None:
+                break  # no deadline: keep the LP certificate rather than run unbounded
+            if len(free) > WHOLE_MIP_LIMIT:
+                break  # too big to build and search in the time left
+            last_try = True  # until the deadline; its bound counts if better
     seconds = time.perf_counter() - started - build_seconds
     if best.x is None:
         status = Status.INFEASIBLE if infeasible else Status.NO_SOLUTION
