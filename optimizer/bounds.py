@@ -274,6 +274,17 @@ def solve_sub(
 _abandoned: list[object] = []
 
 
+def _entries_in(part: sp.csr_matrix | sp.csc_matrix, position: np.ndarray) -> tuple:
+    """HiGHS's ``(nnz, starts, index, value)`` for the rows (CSR) or columns (CSC) of ``part``,
+    keeping the entries whose other index is already in the LP (``position`` ≥ 0), renumbered."""
+    count = len(part.indptr) - 1  # rows of a CSR slice, columns of a CSC one
+    keep = position[part.indices] >= 0
+    owner = np.repeat(np.arange(count), np.diff(part.indptr))[keep]
+    starts = np.searchsorted(owner, np.arange(count)).astype(np.int32)
+    index = position[part.indices[keep]].astype(np.int32)
+    return int(keep.sum()), starts, index, part.data[keep].astype(float)
+
+
 class RestrictedLP:
     """The LP relaxation on a growing set of x columns, kept in one ``highspy.Highs`` object.
 
@@ -319,19 +330,12 @@ class RestrictedLP:
         rows = rows[self.row_of[rows] < 0]
         if not len(rows):
             return
-        part = m.A[rows]
-        keep = self.where[part.indices] >= 0
-        owner = np.repeat(np.arange(len(rows)), np.diff(part.indptr))[keep]
-        starts = np.searchsorted(owner, np.arange(len(rows))).astype(np.int32)
         inf = highs_inf()
         self.h.addRows(
             len(rows),
             np.where(np.isfinite(m.lo[rows]), m.lo[rows], -inf),
             np.where(np.isfinite(m.hi[rows]), m.hi[rows], inf),
-            int(keep.sum()),
-            starts,
-            self.where[part.indices[keep]].astype(np.int32),
-            part.data[keep].astype(float),
+            *_entries_in(m.A[rows], self.where),
         )
         self.row_of[rows] = self.num_row + np.arange(len(rows))
         self.num_row += len(rows)
@@ -343,19 +347,12 @@ class RestrictedLP:
         slots = slots[self.where[slots] < 0]
         if not len(slots):
             return
-        part = m.csc[:, slots]
-        present = self.row_of[part.indices] >= 0
-        owner = np.repeat(np.arange(len(slots)), np.diff(part.indptr))[present]
-        starts = np.searchsorted(owner, np.arange(len(slots))).astype(np.int32)
         self.h.addCols(
             len(slots),
             m.c[slots].astype(float),
             m.lb[slots].astype(float),
             m.ub[slots].astype(float),
-            int(present.sum()),
-            starts,
-            self.row_of[part.indices[present]].astype(np.int32),
-            part.data[present].astype(float),
+            *_entries_in(m.csc[:, slots], self.row_of),
         )
         self.where[slots] = self.num_col + np.arange(len(slots))
         self.num_col += len(slots)
