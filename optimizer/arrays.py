@@ -34,24 +34,6 @@ from .scenario import Goal, Scenario
 INF = float("inf")
 
 
-@dataclass
-class EdgeArrays:
-    """Every overlap edge as arrays (i < j, roster positions)."""
-
-    i: np.ndarray
-    j: np.ndarray
-    share: np.ndarray
-    shared_reach: np.ndarray
-    same_creator: np.ndarray
-
-
-def edge_arrays(overlap: OverlapGraph) -> EdgeArrays:
-    """The overlap graph's edges as arrays (i < j, roster positions)."""
-    return EdgeArrays(
-        overlap.i, overlap.j, overlap.share, overlap.shared_reach, overlap.same_creator
-    )
-
-
 def unsupported_reason(scenario: Scenario) -> str | None:
     """Why the array model cannot represent this scenario (None: it can)."""
     if scenario.reach.method != "pairwise":
@@ -86,6 +68,7 @@ class ArrayModel:
     clique_rows: int = 0
     _csc: sp.csc_matrix | None = field(default=None, repr=False)
     _adjacency: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+    _can_fall: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -94,6 +77,16 @@ class ArrayModel:
     @property
     def positions(self) -> np.ndarray:
         return self.candidates.positions
+
+    @property
+    def can_fall(self) -> np.ndarray:
+        """Per row: has a negative coefficient, so adding a pick can lower its activity (a
+        spend-share row); rows without one only grow as picks are added."""
+        if self._can_fall is None:
+            rows = np.repeat(np.arange(self.A.shape[0]), np.diff(self.A.indptr))
+            self._can_fall = np.zeros(self.A.shape[0], dtype=bool)
+            self._can_fall[rows[self.A.data < 0]] = True
+        return self._can_fall
 
     @property
     def csc(self) -> sp.csc_matrix:
@@ -139,20 +132,15 @@ def build_arrays(
     minimize = scenario.goal is Goal.MINIMIZE_COST
 
     # pairs (de-duplicated reach) and conflicts, among candidates
-    edges = edge_arrays(overlap)
-    both = (slot[edges.i] >= 0) & (slot[edges.j] >= 0) if len(edges.i) else np.zeros(0, bool)
+    both = (slot[overlap.i] >= 0) & (slot[overlap.j] >= 0) if len(overlap.i) else np.zeros(0, bool)
     theta = rules.max_pair_overlap
-    conflict = (
-        (edges.share > theta) & ~edges.same_creator
-        if theta is not None
-        else np.zeros(len(edges.i), bool)
-    )
+    conflict = overlap.conflict_mask(theta)
     weights = scenario.objective.weights()
     needs_reach = (weights["reach"] > 0 and not minimize) or rules.targets.reach is not None
-    keep = both & ~conflict & (edges.shared_reach > 0) if needs_reach else np.zeros(0, bool)
+    keep = both & ~conflict & (overlap.shared_reach > 0) if needs_reach else np.zeros(0, bool)
     if needs_reach:
-        pair_i, pair_j = slot[edges.i[keep]], slot[edges.j[keep]]
-        pair_s = edges.shared_reach[keep].astype(float)
+        pair_i, pair_j = slot[overlap.i[keep]], slot[overlap.j[keep]]
+        pair_s = overlap.shared_reach[keep].astype(float)
     else:
         pair_i = pair_j = np.zeros(0, dtype=np.int64)
         pair_s = np.zeros(0)
@@ -214,7 +202,7 @@ def build_arrays(
     conflict_rows = clique_rows = 0
     if theta is not None:
         sel = both & conflict
-        pairs = list(zip(slot[edges.i[sel]].tolist(), slot[edges.j[sel]].tolist(), strict=True))
+        pairs = list(zip(slot[overlap.i[sel]].tolist(), slot[overlap.j[sel]].tolist(), strict=True))
         cliques = clique_cover(pairs)
         add_packing(cliques, 1.0, ["conflict"] * len(cliques))
         conflict_rows = sum(len(clique) == 2 for clique in cliques)

@@ -50,13 +50,12 @@ def _row_term(pi: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
     return float(up.sum() + down.sum())
 
 
-def dual_bound_once(
-    model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray, fixed: np.ndarray | None = None
-) -> DualBound:
-    """The bound for one choice of multipliers (rows of A, then one per pair).
+def dual_bound(model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray) -> DualBound:
+    """The bound for row multipliers ``π`` (rows of A, then one per pair), with ``d_x``.
 
-    ``fixed`` (optional, per x: −1 free, 0 or 1 fixed) narrows the x bounds, giving the bound
-    of the problem restricted by those fixings.
+    Pass HiGHS's row duals as they come: its convention (column duals are ``c − Mᵀπ``, also
+    when maximising) makes ``d_x`` the LP's reduced costs, which pricing and fixing need. Any
+    multipliers give a valid bound; that sign gives the tight one.
     """
     pi_rows = _project(np.asarray(pi_rows, float), model.lo, model.hi)
     pi_pairs = np.minimum(np.asarray(pi_pairs, float), 0.0)  # y − x_i − x_j ≥ −1: lo only
@@ -67,22 +66,12 @@ def dual_bound_once(
     d_y = model.pair_c - pi_pairs
     if model.reach_row is not None and len(pi_pairs):
         d_y = d_y + pi_rows[model.reach_row] * model.pair_s
-    lb, ub = model.lb, model.ub
-    if fixed is not None:
-        lb = np.where(fixed >= 0, fixed, lb)
-        ub = np.where(fixed >= 0, fixed, ub)
     p = len(pi_pairs)
     total = _row_term(pi_rows, model.lo, model.hi)
     total += _row_term(pi_pairs, -np.ones(p), np.full(p, np.inf))
-    total += float(np.maximum(d_x * lb, d_x * ub).sum()) + float(np.maximum(d_y, 0.0).sum())
+    total += float(np.maximum(d_x * model.lb, d_x * model.ub).sum())
+    total += float(np.maximum(d_y, 0.0).sum())
     return DualBound(total + SAFETY * (1.0 + abs(total)), d_x, d_y)
-
-
-def dual_bound(model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray) -> DualBound:
-    """The bound from HiGHS's row duals (its convention: column duals are ``c − Mᵀπ``, also
-    when maximising), so ``d_x`` are the LP's reduced costs — what pricing and fixing need.
-    (Any multipliers give a valid bound; this sign gives the tight one.)"""
-    return dual_bound_once(model, pi_rows, pi_pairs)
 
 
 # ------------------------------------------------------------------ HiGHS on a sub-model
@@ -306,10 +295,7 @@ class RestrictedLP:
             self.h.setOptionValue("threads", int(threads))
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         rows = m.A.shape[0]
-        nonneg = np.ones(rows, dtype=bool)
-        negative_rows = np.repeat(np.arange(rows), np.diff(m.A.indptr))[m.A.data < 0]
-        nonneg[negative_rows] = False
-        self.lazy = nonneg & ~np.isfinite(m.lo) & np.isfinite(m.hi)  # packing rows
+        self.lazy = ~m.can_fall & ~np.isfinite(m.lo) & np.isfinite(m.hi)  # packing rows
         self.row_of = np.full(rows, -1, dtype=np.int64)  # A row → HiGHS row
         self.where = np.full(m.n, -1, dtype=np.int64)  # x slot → HiGHS column
         self.pair_col = np.full(len(m.pair_i), -1, dtype=np.int64)

@@ -3,8 +3,9 @@
 **Which path.** ``solver.strategy`` (scenario) or ``--exact-full`` (CLI) chooses: ``full`` is
 the plain PuLP model of :mod:`optimizer.model`; ``fast`` the path below; ``auto`` (default)
 takes the fast path from :data:`FAST_FROM` candidates on. Scenarios the array model does not
-cover (coverage or Sainsbury reach, robust mode) always use the full model, and the result
-says so (``model_size.method``, ``model_size.fallback``).
+cover (coverage or Sainsbury reach, robust mode, package discounts) and solvers other than
+HiGHS always use the full model, and the result says so (``model_size.method``,
+``model_size.fallback``).
 
 **The fast path** (see docs/performance.md, "Scale"):
 
@@ -44,7 +45,7 @@ import pulp
 
 from .arrays import ArrayModel, build_arrays, unsupported_reason
 from .bounds import DualBound, RestrictedLP, dual_bound, run_highs, solve_sub
-from .greedy import _scarcity, greedy_slots, round_lp, verified
+from .greedy import greedy_slots, round_lp, scarcity, verified
 from .model import BuiltModel, Candidates
 from .overlap import OverlapGraph
 from .roster import Roster
@@ -157,7 +158,7 @@ def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
             help_[row.indices] += np.maximum(row.data, 0) / max(model.lo[r], 1.0)
         score = help_ / cost
     else:
-        score = model.c / _scarcity(model, count_aware=True)
+        score = model.c / scarcity(model, count_aware=True)
     chosen = np.zeros(n, dtype=bool)
     chosen[extra] = True
     chosen[model.lb > 0.5] = True

@@ -59,9 +59,7 @@ class _State:
         self.pen_obj = np.zeros(model.n)  # objective lost to picked neighbours (≤ 0)
         self.pen_reach = np.zeros(model.n)  # reach shared with picked neighbours (people)
         self.reach_row = model.reach_row
-        negative = model.A.data < 0
-        self.can_fall = np.zeros(len(model.lo), dtype=bool)  # rows with a negative coefficient
-        self.can_fall[np.repeat(np.arange(len(model.lo)), np.diff(model.A.indptr))[negative]] = True
+        self.can_fall = model.can_fall
 
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         p0, p1 = self.indptr[j], self.indptr[j + 1]
@@ -226,7 +224,7 @@ def _cover(
             tried.add(r)
 
 
-def _scarcity(model: ArrayModel, count_aware: bool) -> np.ndarray:
+def scarcity(model: ArrayModel, count_aware: bool) -> np.ndarray:
     """What one pick uses up: its cost, or (count-aware) its share of the budget plus its share
     of ``max_influencers`` — the better key when the count cap binds before the budget."""
     cost = np.maximum(model.cost, 1e-9)
@@ -256,7 +254,7 @@ def _fill(
     candidate, and what still waits at the end gets another pass if the last one added anyone.
     """
     model = state.m
-    scarce = _scarcity(model, count_aware)
+    scarce = scarcity(model, count_aware)
     budget = model.names.index("budget") if "budget" in model.names else None
     cap = model.hi[budget] if budget is not None else np.inf
     counter = model.names.index("count") if "count" in model.names else None
@@ -401,33 +399,36 @@ def round_lp(
     (or, failing that, dropping what pulls them down), and what budget and counts leave is
     filled in the order of the LP values (then value per cost). Not yet verified.
     """
-    best: np.ndarray | None = None
-    best_value = -np.inf
-    needs_cover = True
-    ones = np.flatnonzero((x_lp > 1.0 - 1e-6) | (model.lb > 0.5)).tolist()
+    ones = np.flatnonzero((x_lp > 1.0 - 1e-6) | (model.lb > 0.5))
+    x, value, mended = _round_once(model, ones, x_lp, True, deadline)
+    if mended:  # a lower limit was short: also try mending it by value, keep the better
+        other, other_value, _ = _round_once(model, ones, x_lp, False, deadline)
+        if other_value > value:
+            x = other
+    return x
+
+
+def _round_once(
+    model: ArrayModel, ones: np.ndarray, x_lp: np.ndarray, by_amount: bool, deadline: float | None
+) -> tuple[np.ndarray, float, bool]:
+    """One rounding of :func:`round_lp`: ``(x, value or −inf if a limit is broken, whether a
+    lower limit had to be mended)``."""
+    state = _State(model)
+    state.add_all(ones)
+    _shed_over(state)
+    mended = len(state.unmet()) > 0
     alive = np.ones(model.n, dtype=bool)
-    for by_amount in (True, False):  # mend a shortfall with one big helper, or by value
-        state = _State(model)
-        state.add_all(np.asarray(ones, dtype=np.int64))
-        _shed_over(state)
-        if not by_amount and not needs_cover:
-            break  # nothing to mend: the second way would repeat the first
-        needs_cover = len(state.unmet()) > 0
+    _cover(state, alive, deadline, by_amount)
+    _shed_under(state)
+    _cover(state, alive, deadline, by_amount)
+    if model.minimize:
+        _prune(state)
+    else:
+        _fill(state, alive, np.round(x_lp, 6), deadline)
         _cover(state, alive, deadline, by_amount)
-        _shed_under(state)
-        _cover(state, alive, deadline, by_amount)
-        if model.minimize:
-            _prune(state)
-        else:
-            _fill(state, alive, np.round(x_lp, 6), deadline)
-            _cover(state, alive, deadline, by_amount)
-        x = state.x.astype(float)
-        holds = not len(state.unmet()) and not np.any(state.act > model.hi + state.tol_hi)
-        value = model.objective(x) if holds else -np.inf
-        if best is None or value > best_value:
-            best, best_value = x, value
-    assert best is not None
-    return best
+    x = state.x.astype(float)
+    holds = not len(state.unmet()) and not np.any(state.act > model.hi + state.tol_hi)
+    return x, model.objective(x) if holds else -np.inf, mended
 
 
 def verified(
