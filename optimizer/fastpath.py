@@ -55,7 +55,7 @@ from .verify import check_selection
 
 log = logging.getLogger(__name__)
 
-FAST_FROM = 1_000  # candidates from which "auto" takes the fast path
+FAST_FROM = 500  # candidates from which "auto" takes the fast path
 MIP_FREE_LIMIT = 4_000  # free candidates a MIP round takes at most …
 WHOLE_MIP_LIMIT = 50_000  # … except a last try on all of them, until the deadline
 START_SHARE = 0.08  # share of each group's best candidates in the first restricted LP
@@ -63,6 +63,8 @@ START_MAX = 20_000  # … but at most this many from the overall ranking
 PRICE_MIN = 500  # columns priced in per column-generation round, at least …
 PRICE_SHARE = 0.25  # … or this share of the columns already in, …
 PRICE_MAX = 10_000  # … but at most this many (big rounds cost many simplex iterations)
+POLISH_EXTRA = 50  # least-settled free candidates the polishing MIP adds to the LP's support
+POLISH_SECONDS = 10.0  # … and its time limit without a deadline (with one: a quarter of the rest)
 RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
 
 
@@ -235,6 +237,50 @@ def _shortlist_seconds(deadline: Deadline) -> float | None:
     return None if not np.isfinite(left) else max(1.0, left / 3)
 
 
+def _polish_seconds(deadline: Deadline) -> float:
+    """The polishing MIP only seeks a better incumbent: a quarter of the time left (at least
+    half a second), or :data:`POLISH_SECONDS` without a deadline."""
+    left = deadline.left()
+    return POLISH_SECONDS if not np.isfinite(left) else max(0.5, left / 4)
+
+
+def _polish(
+    model: ArrayModel,
+    bound: DualBound,
+    lp_x: np.ndarray,
+    best: _Best,
+    deadline: Deadline,
+    settings: Any,
+) -> np.ndarray | None:
+    """A small MIP around the LP optimum: its support, the incumbent's picks and the
+    :data:`POLISH_EXTRA` least-settled free candidates (by |reduced cost|), the rest fixed.
+
+    The LP is nearly integral, so the best portfolio usually lies here; found early it is
+    the incumbent reduced-cost fixing needs to settle most candidates. Returns its x or None.
+    """
+    fixed = _fixings(model, bound, best.value)
+    free = np.flatnonzero(fixed < 0)
+    ranked = free[np.argsort(np.abs(bound.d_x[free]), kind="stable")][:POLISH_EXTRA]
+    near = np.flatnonzero(lp_x > 1e-6)
+    if best.x is not None:
+        near = np.union1d(near, np.flatnonzero(best.x > 0.5))
+    chosen = np.union1d(ranked, near[fixed[near] < 0])
+    if len(chosen) > MIP_FREE_LIMIT or len(chosen) >= len(free):
+        return None  # as big as the MIPs that follow: no shortcut
+    answer = solve_sub(
+        model,
+        np.union1d(chosen, np.flatnonzero(fixed == 1)),
+        integer=True,
+        deadline=deadline.at,
+        gap=settings.gap,
+        time_limit=_polish_seconds(deadline),
+        start=best.x,
+        fixed_one=fixed == 1,
+        threads=settings.threads,
+    )
+    return answer.x
+
+
 def _close(bound: DualBound | None, best: _Best, gap: float) -> bool:
     """Is the best portfolio within ``gap`` (relative) of the bound?"""
     if bound is None or best.x is None:
@@ -314,6 +360,15 @@ def solve_fast(
                 scenario, roster, overlap, model, round_lp(model, lp_x, deadline=deadline.at)
             )
             lap("rounding")
+            if not _close(bound, best, settings.gap) and not deadline.passed():
+                best.offer(
+                    scenario,
+                    roster,
+                    overlap,
+                    model,
+                    _polish(model, bound, lp_x, best, deadline, settings),
+                )
+                lap("polish")
     mip_bound = None
     last_try = False  # a shortlist found nothing: give the rest of the time to all free ones
     while bound is not None and not infeasible and not deadline.passed():
