@@ -170,13 +170,20 @@ def build_highs(
 
 
 def run_highs(
-    h, deadline: float | None, time_limit: float | None = None, grace: float = 0.3
+    h,
+    deadline: float | None,
+    time_limit: float | None = None,
+    grace: float = 0.3,
+    interruptible: bool = True,
 ) -> tuple[bool, float]:
     """Run ``h``; stop it at the wall-clock ``deadline`` (perf_counter seconds).
 
-    HiGHS's own time limit is soft, so the run happens on HiGHS's solver thread and is
-    cancelled (user interrupt) when the deadline passes; if it does not stop within ``grace``
-    seconds it is abandoned (False) and ``h`` must not be touched again.
+    The run happens on HiGHS's solver thread. HiGHS's own time limit is soft for MIPs, so an
+    ``interruptible`` run is also cancelled (user interrupt) when the deadline passes; that
+    costs a Python callback, and so the GIL, many times a second, which slows Python work on
+    other threads: LP re-solves, whose time limit HiGHS keeps, skip it. A run that has not
+    stopped ``grace`` seconds after the deadline is abandoned (False): ``h`` must not be
+    touched again.
     """
     started = time.perf_counter()
     limit = time_limit
@@ -185,7 +192,8 @@ def run_highs(
         limit = left if limit is None else min(limit, left)
     if limit is not None:
         h.setOptionValue("time_limit", float(max(limit, 0.01)))
-    h.HandleUserInterrupt = True
+    if interruptible and not h.HandleUserInterrupt:  # registering twice fires it twice
+        h.HandleUserInterrupt = True
     h.startSolve()
     wait = None if limit is None else max(limit, 0.01) + 0.05
     done, _status = h.wait(-1.0 if wait is None else wait)
@@ -413,7 +421,7 @@ class RestrictedLP:
         """Re-solve from the last basis; x over all slots, multipliers of every row."""
         import highspy
 
-        finished, seconds = run_highs(self.h, deadline)
+        finished, seconds = run_highs(self.h, deadline, interruptible=False)
         if not finished:
             _abandoned.append(self.h)
             return HighsAnswer("abandoned", None, None, None, None, None, seconds)

@@ -10,13 +10,16 @@ HiGHS always use the full model, and the result says so (``model_size.method``,
 **The fast path** (see docs/performance.md, "Scale"):
 
 1. the model as arrays (:mod:`optimizer.arrays`), built vectorised;
-2. a verified greedy portfolio (:mod:`optimizer.greedy`): the first incumbent;
-3. the LP relaxation by row and column generation in one warm-started HiGHS LP
-   (:class:`optimizer.bounds.RestrictedLP`): the best candidates per group plus the greedy
-   picks first, packing rows and de-duplication pairs added when broken, candidates with
-   positive reduced cost priced in until none is; every round's multipliers give a
-   **certified bound of the whole problem** (:mod:`optimizer.bounds`);
-4. LP rounding (:func:`optimizer.greedy.round_lp`): the LP's ones, mended and filled;
+2. the LP relaxation by row and column generation in one warm-started HiGHS LP
+   (:class:`optimizer.bounds.RestrictedLP`): the best candidates overall and of every group
+   first, packing rows and de-duplication pairs added when broken, candidates with positive
+   reduced cost priced in until none is; every round's multipliers give a **certified bound
+   of the whole problem** (:mod:`optimizer.bounds`). Meanwhile, on a thread of its own (HiGHS
+   releases the GIL), a greedy portfolio (:mod:`optimizer.greedy`): the floor;
+3. LP rounding (:func:`optimizer.greedy.round_lp`): the LP's ones, mended and filled;
+4. polishing: a small MIP on the LP's support, the incumbent's picks and the
+   :data:`POLISH_EXTRA` least-settled candidates — the near-optimal incumbent that step 5
+   needs;
 5. reduced-cost fixing against the best incumbent, then a MIP on what stays free (or, when
    too much stays free, on a shortlist of the least settled), warm-started from the
    incumbent; improved incumbents fix more. When a shortlist finds nothing better and a
@@ -28,15 +31,19 @@ The reported bound is the LP dual bound, or — when the MIP covered every unfix
 the larger of its proven bound and the incumbent, whichever is smaller.
 
 **Deadlines.** ``solver.time_limit`` is a wall-clock promise counted from the start of the
-solve: HiGHS runs on its own thread and is interrupted (then abandoned) at the deadline, and
-the best verified portfolio so far (at least the greedy one, when the greedy itself finishes
-in time) is returned as ``feasible``; building the arrays is not interruptible.
+solve: HiGHS runs on its own thread, stops at the deadline by its own time limit (LP) or by a
+user interrupt (MIP), and is abandoned if it has not stopped shortly after; the greedy checks
+the clock as it goes. The best verified portfolio so far (at least the greedy one, when the
+greedy itself finishes in time) is returned as ``feasible``; building the arrays is not
+interruptible.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,20 +156,24 @@ class _Best:
         return True
 
 
-def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
-    """The first restricted LP: the best share of every group row, and ``extra``."""
-    n = model.n
+def _start_scores(model: ArrayModel) -> np.ndarray:
+    """Per candidate: how good a first column it is (value per scarce resource; minimising
+    cost: how much of the lower limits it covers per cost)."""
     cost = np.maximum(model.cost, 1e-9)
     if model.minimize:
-        help_ = np.zeros(n)
+        help_ = np.zeros(model.n)
         for r in np.flatnonzero(model.lo > 0):
             row = model.A.getrow(r)
             help_[row.indices] += np.maximum(row.data, 0) / max(model.lo[r], 1.0)
-        score = help_ / cost
-    else:
-        score = model.c / scarcity(model, count_aware=True)
+        return help_ / cost
+    return model.c / scarcity(model, count_aware=True)
+
+
+def _start_columns(model: ArrayModel, score: np.ndarray) -> np.ndarray:
+    """The first restricted LP: the best overall, the best members of every group row
+    (a share row's members are its positive entries) and the includes."""
+    n = model.n
     chosen = np.zeros(n, dtype=bool)
-    chosen[extra] = True
     chosen[model.lb > 0.5] = True
     take = min(max(200, int(START_SHARE * n)), START_MAX)
     chosen[np.argsort(-score)[:take]] = True
@@ -170,8 +181,11 @@ def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
     for r in range(csr.shape[0]):
         if model.names[r] in ("conflict",) or model.names[r].startswith("creator_"):
             continue
-        cols = csr.indices[csr.indptr[r] : csr.indptr[r + 1]]
-        if len(cols) == n:
+        part = slice(csr.indptr[r], csr.indptr[r + 1])
+        cols, data = csr.indices[part], csr.data[part]
+        if np.any(data < 0):
+            cols = cols[data > 0]  # a share row: its group
+        if len(cols) == n or not len(cols):
             continue
         k = min(max(20, int(START_SHARE * len(cols))), START_MAX // 4)
         chosen[cols[np.argsort(-score[cols])[:k]]] = True
@@ -179,9 +193,11 @@ def _start_columns(model: ArrayModel, extra: np.ndarray) -> np.ndarray:
 
 
 def _column_generation(
-    model: ArrayModel, start: np.ndarray, deadline: Deadline, threads: int | None
+    model: ArrayModel, deadline: Deadline, threads: int | None, start: np.ndarray | None = None
 ) -> tuple[DualBound | None, np.ndarray | None, bool, int]:
     """LP bound by row and column generation. Returns (best bound, LP x, infeasible, columns).
+
+    ``start``: the first columns (default :func:`_start_columns`).
 
     One :class:`RestrictedLP` is kept and grown, re-solved from its last basis each round:
     first the conflict/creator rows and de-duplication pairs its solution breaks are added;
@@ -189,7 +205,9 @@ def _column_generation(
     most a quarter of the columns already in, at least :data:`PRICE_MIN`). Every round's
     multipliers give a bound of the whole problem; the best one is kept.
     """
-    lp = RestrictedLP(model, start, threads)
+    score = _start_scores(model)
+    first = _start_columns(model, score) if start is None else start
+    lp = RestrictedLP(model, first, threads)
     best: DualBound | None = None
     x = None
     while not deadline.passed():
@@ -198,8 +216,9 @@ def _column_generation(
         if answer.status == "infeasible":
             if inside.all():
                 return best, None, True, int(inside.sum())
-            grow = np.flatnonzero(~inside)
-            lp.add(grow[: max(int(inside.sum()), PRICE_MIN)])
+            grow = np.flatnonzero(~inside)  # the next best candidates by score
+            take = min(max(int(inside.sum()), PRICE_MIN), len(grow))
+            lp.add(grow[np.argsort(-score[grow], kind="stable")[:take]])
             continue
         if answer.x is None or answer.pi_rows is None or answer.pi_pairs is None:
             break
@@ -235,6 +254,12 @@ def _shortlist_seconds(deadline: Deadline) -> float | None:
     time left (at least a second), so later rounds can use what it finds."""
     left = deadline.left()
     return None if not np.isfinite(left) else max(1.0, left / 3)
+
+
+def _timed[T](function: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    """``function(*args, **kwargs)`` and the seconds it took."""
+    started = time.perf_counter()
+    return function(*args, **kwargs), time.perf_counter() - started
 
 
 def _polish_seconds(deadline: Deadline) -> float:
@@ -340,35 +365,35 @@ def solve_fast(
         clock = now
 
     best = _Best()
-    # the floor; cut short only by the deadline (then it may miss a lower limit and not count)
-    best.offer(scenario, roster, overlap, model, greedy_slots(model, deadline=deadline.at))
-    size["greedy_value"] = model.reported(best.value) if best.x is not None else None
-    lap("greedy")
-
-    bound = None
+    bound = lp_x = None
     proven = False
     infeasible = False
-    if not deadline.passed():
-        extra = np.flatnonzero(best.x > 0.5) if best.x is not None else np.zeros(0, np.int64)
-        start = _start_columns(model, extra)
-        bound, lp_x, infeasible, size["lp_columns"] = _column_generation(
-            model, start, deadline, settings.threads
-        )
-        lap("lp")
-        if lp_x is not None and not deadline.passed():
-            best.offer(
-                scenario, roster, overlap, model, round_lp(model, lp_x, deadline=deadline.at)
+    # the greedy (pure Python) runs on a thread of its own while HiGHS solves the LP (HiGHS
+    # releases the GIL); it is the floor, cut short only by the deadline (then it may miss a
+    # lower limit and not count)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflopt-greedy") as pool:
+        greedy = pool.submit(_timed, greedy_slots, model, deadline=deadline.at)
+        if not deadline.passed():
+            bound, lp_x, infeasible, size["lp_columns"] = _column_generation(
+                model, deadline, settings.threads
             )
-            lap("rounding")
-            if not _close(bound, best, settings.gap) and not deadline.passed():
-                best.offer(
-                    scenario,
-                    roster,
-                    overlap,
-                    model,
-                    _polish(model, bound, lp_x, best, deadline, settings),
-                )
-                lap("polish")
+        lap("lp")
+        greedy_x, size["greedy_seconds"] = greedy.result()
+    best.offer(scenario, roster, overlap, model, greedy_x)
+    size["greedy_value"] = model.reported(best.value) if best.x is not None else None
+    lap("greedy")  # waiting for it after the LP, and its re-check
+    if lp_x is not None and not deadline.passed():
+        best.offer(scenario, roster, overlap, model, round_lp(model, lp_x, deadline=deadline.at))
+        lap("rounding")
+        if not _close(bound, best, settings.gap) and not deadline.passed():
+            best.offer(
+                scenario,
+                roster,
+                overlap,
+                model,
+                _polish(model, bound, lp_x, best, deadline, settings),
+            )
+            lap("polish")
     mip_bound = None
     last_try = False  # a shortlist found nothing: give the rest of the time to all free ones
     while bound is not None and not infeasible and not deadline.passed():

@@ -83,7 +83,7 @@ def test_row_and_column_generation_reaches_the_full_lp(seed, tmp_path):
     full, answer = lp_bound(model)
     assert full is not None and answer.objective is not None
     start = np.arange(0, model.n, 3)
-    bound, x, infeasible, _columns = _column_generation(model, start, Deadline(None), None)
+    bound, x, infeasible, _columns = _column_generation(model, Deadline(None), None, start)
     assert not infeasible and bound is not None and x is not None
     assert bound.value >= best - tol
     assert bound.value == pytest.approx(full.value, rel=1e-7, abs=1e-6)
