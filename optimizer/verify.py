@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
+
 from .kpis import effective_costs, portfolio_kpis
 from .overlap import OverlapGraph
 from .reach import load_reach
@@ -62,25 +64,29 @@ def check_selection(
     for ident in set(rules.exclude) & set(ids):
         violations.append(f"exclude: {ident} is picked")
     picks = frame.iloc[picked]  # one lookup, not one per pick (large portfolios)
-    for ident, authenticity, tier, platform in zip(
-        picks["id"], picks["authenticity"], picks["tier"], picks["platform"], strict=True
+    pick_ids = picks["id"].to_numpy()
+    if rules.min_authenticity is not None:
+        authenticity = picks["authenticity"].to_numpy(dtype=float)
+        for k in np.flatnonzero(authenticity < rules.min_authenticity).tolist():
+            violations.append(f"min_authenticity: {pick_ids[k]} has {authenticity[k]:.3f}")
+    for column, allowed, verb in (
+        ("tier", rules.tiers, "is"),
+        ("platform", rules.platforms, "is on"),
     ):
-        if rules.min_authenticity is not None and authenticity < rules.min_authenticity:
-            violations.append(f"min_authenticity: {ident} has {authenticity:.3f}")
-        if rules.tiers is not None and str(tier).lower() not in {t.lower() for t in rules.tiers}:
-            violations.append(f"tiers: {ident} is {tier}")
-        if rules.platforms is not None and str(platform).lower() not in {
-            p.lower() for p in rules.platforms
-        }:
-            violations.append(f"platforms: {ident} is on {platform}")
+        if allowed is None:
+            continue
+        values = picks[column].astype(str)
+        outside = ~values.str.lower().isin({a.lower() for a in allowed}).to_numpy()
+        for k in np.flatnonzero(outside).tolist():
+            violations.append(f"{column}s: {pick_ids[k]} {verb} {values.iloc[k]}")
 
+    costs = np.asarray(effective_costs(scenario, roster, picked), dtype=float)
     for column, groups in rules.mix.items():
-        labels = [str(v).strip().lower() for v in picks[column]]
-        costs = [float(v) for v in effective_costs(scenario, roster, picked)]
+        labels = picks[column].astype(str).str.strip().str.lower().to_numpy()
         for group, rule in groups.items():
-            members = [k for k, label in enumerate(labels) if label == group.lower()]
-            count = len(members)
-            share_spend = sum(costs[k] for k in members)
+            members = labels == group.lower()
+            count = int(members.sum())
+            share_spend = float(costs[members].sum())
             name = f"mix {column} {group}"
             if rule.min_count is not None and count < rule.min_count:
                 violations.append(f"{name} min_count: {count} picked, need {rule.min_count}")

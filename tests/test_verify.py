@@ -1,0 +1,112 @@
+"""The independent re-check names every rule a selection breaks, and passes a valid one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import make_scenario
+
+from optimizer.engine import prepare
+from optimizer.verify import check_selection
+
+ROSTER = pd.DataFrame(
+    {
+        "id": ["a", "b", "c", "d"],
+        "followers": [20_000, 30_000, 500_000, 5_000],  # micro, micro, macro, nano
+        "cost": [100, 200, 1_000, 50],
+        "platform": ["instagram", "tiktok", "youtube", "instagram"],
+        "authenticity": [0.9, 0.5, 0.8, 0.95],
+        "creator": ["x", "x", "y", "z"],
+        "hours": [2, 3, 10, 1],
+    }
+)
+PAIRS = pd.DataFrame({"a": ["a"], "b": ["d"], "shared": [0.5]})  # a and d share half
+ANY = {"budget": 10_000, "objective": {"reach": 1}, "overlap": {"shared": "fraction"}}
+
+
+def _check(tmp_path, constraints: dict, picked_ids: list[str], **scenario) -> list[str]:
+    data = {**ANY, **scenario, "constraints": constraints}
+    loaded = make_scenario(tmp_path, ROSTER, data, PAIRS)
+    prepared = prepare(loaded)
+    picked = [prepared.roster.index_of[i] for i in picked_ids]
+    return check_selection(loaded, prepared.roster, prepared.overlap, picked)
+
+
+@pytest.mark.parametrize(
+    ("constraints", "picked", "scenario", "expected"),
+    [
+        ({}, ["a", "c"], {"budget": 1_000}, "budget: spend 1,100.00 exceeds 1,000.00"),
+        ({"min_spend": 500}, ["a"], {}, "min_spend: spend 100.00 is below 500.00"),
+        ({"min_influencers": 3}, ["a"], {}, "min_influencers: 1 picked, need 3"),
+        ({"max_influencers": 1}, ["a", "c"], {}, "max_influencers: 2 picked, limit 1"),
+        ({"include": ["c"]}, ["a"], {}, "include: c is not picked"),
+        ({"exclude": ["a"]}, ["a"], {}, "exclude: a is picked"),
+        ({"min_authenticity": 0.6}, ["a", "b"], {}, "min_authenticity: b has 0.500"),
+        ({"tiers": ["micro"]}, ["a", "c"], {}, "tiers: c is macro"),
+        ({"platforms": ["Instagram"]}, ["a", "c"], {}, "platforms: c is on youtube"),
+        (
+            {"mix": {"tier": {"micro": {"min_count": 3}}}},
+            ["a", "b"],
+            {},
+            "mix tier micro min_count: 2 picked, need 3",
+        ),
+        (
+            {"mix": {"tier": {"micro": {"max_count": 1}}}},
+            ["a", "b"],
+            {},
+            "mix tier micro max_count: 2 picked, limit 1",
+        ),
+        (
+            {"mix": {"tier": {"micro": {"min_share": 0.5}}}},
+            ["a", "c"],
+            {},
+            "mix tier micro min_share: 100.00 of 1,100.00 spent",
+        ),
+        (
+            {"mix": {"platform": {"YouTube": {"max_share": 0.5}}}},
+            ["a", "c"],
+            {},
+            "mix platform YouTube max_share: 1,000.00 of 1,100.00 spent",
+        ),
+        (
+            {"max_pair_overlap": 0.4},
+            ["a", "d"],
+            {},
+            "max_pair_overlap: a and d share 50% of the smaller audience",
+        ),
+        (
+            {"max_offers_per_creator": 1},
+            ["a", "b"],
+            {},
+            "max_offers_per_creator: 2 offers of x (limit 1)",
+        ),
+        ({"resources": {"hours": {"max": 5}}}, ["a", "c"], {}, "resource hours: 12.00 exceeds"),
+        ({"resources": {"hours": {"min": 5}}}, ["a"], {}, "resource hours: 2.00 is below"),
+    ],
+)
+def test_each_broken_rule_is_named(tmp_path, constraints, picked, scenario, expected):
+    found = _check(tmp_path, constraints, picked, **scenario)
+    assert any(message.startswith(expected) for message in found), found
+
+
+def test_a_valid_selection_breaks_nothing(tmp_path):
+    rules = {
+        "min_spend": 100,
+        "min_influencers": 2,
+        "max_influencers": 3,
+        "include": ["a"],
+        "exclude": ["b"],
+        "min_authenticity": 0.6,
+        "tiers": ["micro", "macro"],
+        "platforms": ["instagram", "youtube"],
+        "mix": {"tier": {"micro": {"min_count": 1, "max_share": 0.2}}},
+        "max_pair_overlap": 0.4,
+        "max_offers_per_creator": 1,
+        "resources": {"hours": {"max": 12}},
+    }
+    assert _check(tmp_path, rules, ["a", "c"]) == []
+
+
+def test_a_broken_target_is_named(tmp_path):
+    found = _check(tmp_path, {"targets": {"reach": 10_000_000}}, ["a"])
+    assert any(message.startswith("target reach:") for message in found), found
