@@ -59,16 +59,19 @@ def dual_bound(model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray) -> 
     """
     pi_rows = _project(np.asarray(pi_rows, float), model.lo, model.hi)
     pi_pairs = np.minimum(np.asarray(pi_pairs, float), 0.0)  # y − x_i − x_j ≥ −1: lo only
+    # few pairs have a multiplier (those in the restricted LP): work on them, not on millions
+    has = np.flatnonzero(pi_pairs)
+    weight = pi_pairs[has]
     d_x = model.c - model.A.T @ pi_rows
-    if len(pi_pairs):
-        d_x = d_x + np.bincount(model.pair_i, pi_pairs, model.n)
-        d_x = d_x + np.bincount(model.pair_j, pi_pairs, model.n)
-    d_y = model.pair_c - pi_pairs
-    if model.reach_row is not None and len(pi_pairs):
-        d_y = d_y + pi_rows[model.reach_row] * model.pair_s
-    p = len(pi_pairs)
+    if len(has):
+        d_x += np.bincount(model.pair_i[has], weight, model.n)
+        d_x += np.bincount(model.pair_j[has], weight, model.n)
+    d_y = model.pair_c.astype(float, copy=True)
+    d_y[has] -= weight
+    if model.reach_row is not None and len(d_y):
+        d_y += pi_rows[model.reach_row] * model.pair_s
     total = _row_term(pi_rows, model.lo, model.hi)
-    total += _row_term(pi_pairs, -np.ones(p), np.full(p, np.inf))
+    total -= float(weight.sum())  # the pair rows' term: π·lo with lo = −1 and π ≤ 0
     total += float(np.maximum(d_x * model.lb, d_x * model.ub).sum())
     total += float(np.maximum(d_y, 0.0).sum())
     return DualBound(total + SAFETY * (1.0 + abs(total)), d_x, d_y)
@@ -309,6 +312,7 @@ class RestrictedLP:
         self.pair_col = np.full(len(m.pair_i), -1, dtype=np.int64)
         self.pair_row = np.full(len(m.pair_i), -1, dtype=np.int64)
         self.num_col = self.num_row = 0
+        self._open: np.ndarray | None = None  # pairs not in, both ends in (see open_pairs)
         self.add_rows(np.flatnonzero(~self.lazy))
         self.add(cols)
 
@@ -350,6 +354,7 @@ class RestrictedLP:
         )
         self.where[slots] = self.num_col + np.arange(len(slots))
         self.num_col += len(slots)
+        self._open = None
 
     def add_pairs(self, new: np.ndarray) -> None:
         """Append de-duplication pairs (both ends in, pair not yet in): y column and row."""
@@ -394,6 +399,17 @@ class RestrictedLP:
         self.pair_row[new] = self.num_row + np.arange(q)
         self.num_row += q
 
+    def open_pairs(self) -> np.ndarray:
+        """De-duplication pairs not in this LP whose two ends are (kept between calls: one
+        pass over millions of pairs per new batch of columns, not per check)."""
+        m = self.model
+        if self._open is None:
+            both = (self.where[m.pair_i] >= 0) & (self.where[m.pair_j] >= 0)
+            self._open = np.flatnonzero(both & (self.pair_col < 0))
+        else:
+            self._open = self._open[self.pair_col[self._open] < 0]
+        return self._open
+
     def likely(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Packing rows and pairs (not yet in) with two or more members among ``slots`` —
         the ones the next solution is likely to break once ``slots`` can enter."""
@@ -405,17 +421,19 @@ class RestrictedLP:
         both = (self.pair_col < 0) & (among[m.pair_i] > 0) & (among[m.pair_j] > 0)
         return rows, np.flatnonzero(both)
 
-    def broken(self, x: np.ndarray, bound: DualBound | None, tol: float = 1e-7):
-        """Rows and pairs missing from this LP that ``x`` breaks (or, for pairs with both
-        ends in, whose reduced cost is positive): ``(rows, pairs)`` to add."""
+    def broken(self, x: np.ndarray, tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and pairs missing from this LP that ``x`` breaks: ``(rows, pairs)`` to add."""
         m = self.model
         act = m.A @ x
         rows = np.flatnonzero(self.lazy & (self.row_of < 0) & (act > m.hi + tol))
-        both = (self.pair_col < 0) & (self.where[m.pair_i] >= 0) & (self.where[m.pair_j] >= 0)
-        want = x[m.pair_i] + x[m.pair_j] > 1.0 + tol
-        if bound is not None:
-            want |= bound.d_y > tol
-        return rows, np.flatnonzero(both & want)
+        open_ = self.open_pairs()
+        return rows, open_[x[m.pair_i[open_]] + x[m.pair_j[open_]] > 1.0 + tol]
+
+    def paying(self, bound: DualBound, tol: float = 1e-7) -> np.ndarray:
+        """Pairs missing from this LP, both ends in, whose y has a positive reduced cost
+        (reach targets can make sharing pay): add them before pricing columns."""
+        open_ = self.open_pairs()
+        return open_[bound.d_y[open_] > tol]
 
     def solve(self, deadline: float | None = None) -> HighsAnswer:
         """Re-solve from the last basis; x over all slots, multipliers of every row."""

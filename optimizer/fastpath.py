@@ -223,7 +223,7 @@ def _column_generation(
         if answer.x is None or answer.pi_rows is None or answer.pi_pairs is None:
             break
         x = answer.x
-        rows, pairs = lp.broken(x, None)
+        rows, pairs = lp.broken(x)
         if len(rows) or len(pairs):  # a bound now would be weak: mend the rows first
             lp.add_rows(rows)
             lp.add_pairs(pairs)
@@ -231,7 +231,7 @@ def _column_generation(
         bound = dual_bound(model, answer.pi_rows, answer.pi_pairs)
         if best is None or bound.value < best.value:
             best = bound
-        _rows, pairs = lp.broken(x, bound)  # pairs whose y would pay (reach targets)
+        pairs = lp.paying(bound)
         if len(pairs):
             lp.add_pairs(pairs)
             continue
