@@ -56,7 +56,7 @@ from .greedy import greedy_slots, round_lp, scarcity, verified
 from .model import BuiltModel, Candidates
 from .overlap import OverlapGraph
 from .roster import Roster
-from .scenario import Scenario
+from .scenario import Scenario, SolverSettings
 from .solver import SolveOutcome, Status, make_solver, run
 from .verify import check_selection
 
@@ -275,7 +275,7 @@ def _polish(
     lp_x: np.ndarray,
     best: _Best,
     deadline: Deadline,
-    settings: Any,
+    settings: SolverSettings,
 ) -> np.ndarray | None:
     """A small MIP around the LP optimum: its support, the incumbent's picks and the
     :data:`POLISH_EXTRA` least-settled free candidates (by |reduced cost|), the rest fixed.
