@@ -8,6 +8,7 @@ people the pairwise reach model counts twice when both are picked. Pairs whose s
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -146,28 +147,28 @@ def clique_cover(
     """
     alone, in_triangles = _split_by_triangles(edges)
     cliques: list[list[int]] = [[u, v] for u, v in alone]
-    import networkx as nx
-
-    conflict = nx.Graph()
-    conflict.add_edges_from(in_triangles)
+    conflict: dict[int, set[int]] = defaultdict(set)  # neighbours (no NetworkX on this path)
+    for a, b in in_triangles:
+        conflict[a].add(b)
+        conflict[b].add(a)
     covered: set[tuple[int, int]] = set()
-    for u, v in sorted((min(a, b), max(a, b)) for a, b in conflict.edges()):
+    for u, v in sorted({(min(a, b), max(a, b)) for a, b in in_triangles}):
         if (u, v) in covered:
             continue
         clique = [u, v]
-        candidates = set(conflict[u]) & set(conflict[v])
+        candidates = conflict[u] & conflict[v]
         while candidates and len(clique) < max_size:
             # prefer the candidate covering most new edges, then the one keeping most options
             best = max(
                 candidates,
                 key=lambda c: (
                     sum((min(c, k), max(c, k)) not in covered for k in clique),
-                    len(candidates & set(conflict[c])),
+                    len(candidates & conflict[c]),
                     -c,
                 ),
             )
             clique.append(best)
-            candidates &= set(conflict[best])
+            candidates &= conflict[best]
         clique.sort()
         for a, b in combinations(clique, 2):
             covered.add((a, b))
