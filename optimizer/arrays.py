@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .candidates import Candidates, group_values, select_candidates
 from .funnel import KPI_COLUMNS
-from .model import Candidates, group_values, select_candidates
 from .overlap import OverlapGraph, clique_cover
 from .roster import Roster
 from .scenario import Goal, Scenario

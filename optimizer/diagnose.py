@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .model import Candidates, RuleRow, build_model, group_values
+from .candidates import Candidates, group_values
 from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
 from .solver import Status, run
+
+if TYPE_CHECKING:
+    from .model import RuleRow
 
 
 def _money(value: float) -> str:
@@ -122,6 +127,8 @@ def elastic_reasons(
     one of the clashing rules, and its slack is how far it must move. The rules relaxed so far
     are then held rigid and the re-solve repeated, to offer other ways out ("or: …").
     """
+    from .model import build_model  # lazy: PuLP only when a re-solve is needed
+
     rigid: set[str] = set()
     reasons: list[str] = []
     for attempt in range(alternatives):

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from .candidates import select_candidates
 from .data import Prepared, prepare
 from .diagnose import explain_empty, explain_infeasible, include_clashes
 from .errors import InputError, Problem, VerificationError, did_you_mean
 from .kpis import by_group, effective_costs, portfolio_kpis
-from .model import build_model, select_candidates
 from .overlap import OverlapGraph
 from .result import PICK_COLUMNS, Result
 from .robust import make_robust, protection, value_coefficients
@@ -113,7 +113,7 @@ def solve_effective(
         result.diagnosis = clashes
         return result
 
-    from .fastpath import method_for, run_full, solve_fast  # lazy: scipy only when solving
+    from .fastpath import method_for, solve_fast  # lazy: SciPy and HiGHS only when solving
 
     started = time.perf_counter()
     robust_rows = None
@@ -123,6 +123,9 @@ def solve_effective(
         result.build_seconds = answer.build_seconds
         result.model_size = answer.model_size
     else:
+        from .fullpath import run_full  # lazy: PuLP only for the full model
+        from .model import build_model
+
         built = build_model(scenario, roster, overlap)
         result.build_seconds = time.perf_counter() - started
         result.model_size = {

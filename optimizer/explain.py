@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from .candidates import group_values, select_candidates
 from .diagnose import explain_infeasible
 from .engine import Prepared, effective_scenario, prepare, solve_effective
 from .errors import InputError, did_you_mean
 from .funnel import KPI_COLUMNS
-from .model import group_values, select_candidates
 from .result import Result
 from .scenario import Goal, Scenario
 

@@ -1,8 +1,8 @@
 """Large rosters, fast and certified; and wall-clock deadlines for every solve.
 
 **Which path.** ``solver.strategy`` (scenario) or ``--exact-full`` (CLI) chooses: ``full`` is
-the plain PuLP model of :mod:`optimizer.model`; ``fast`` the path below; ``auto`` (default)
-takes the fast path from :data:`FAST_FROM` candidates on. Scenarios the array model does not
+the plain PuLP model of :mod:`optimizer.model` (solved by :mod:`optimizer.fullpath`); ``fast``
+the path below; ``auto`` (default) takes the fast path from :data:`FAST_FROM` candidates on. Scenarios the array model does not
 cover (coverage or Sainsbury reach, robust mode, package discounts) and solvers other than
 HiGHS always use the full model, and the result says so (``model_size.method``,
 ``model_size.fallback``).
@@ -48,16 +48,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pulp
 
 from .arrays import ArrayModel, build_arrays, unsupported_reason
-from .bounds import DualBound, RestrictedLP, dual_bound, run_highs, solve_sub
+from .bounds import DualBound, RestrictedLP, dual_bound, solve_sub
+from .candidates import Candidates
 from .greedy import greedy_slots, round_lp, scarcity, verified
-from .model import BuiltModel, Candidates
 from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
-from .solver import SolveOutcome, Status, make_solver, run
+from .solver import SolveOutcome, Status
 from .verify import check_selection
 
 log = logging.getLogger(__name__)
@@ -461,84 +460,3 @@ def solve_fast(
         "highs",
     )
     return PathAnswer(outcome, best.picked, build_seconds, size)
-
-
-# ---------------------------------------------------------------- the full model, on time
-
-
-class DeadlineHiGHS(pulp.HiGHS):
-    """PuLP's HiGHS, run so that it stops (or is abandoned) at a wall-clock deadline."""
-
-    deadline: float | None = None
-
-    def callSolver(self, lp: Any) -> None:
-        finished, _seconds = run_highs(lp.solverModel, self.deadline)
-        if not finished:
-            _keep.append(lp.solverModel)
-            lp.solverModel = None
-            raise Abandoned
-
-
-_keep: list[object] = []
-
-
-def run_full(
-    built: BuiltModel,
-    scenario: Scenario,
-    roster: Roster,
-    overlap: OverlapGraph,
-    candidates: Candidates,
-    started: float,
-    warm: bool = True,
-) -> PathAnswer:
-    """Solve the full PuLP model by the deadline, warm-started from the greedy portfolio.
-
-    When HiGHS stops without a better portfolio than the greedy one (or is abandoned), the
-    greedy portfolio is the answer (``feasible``), with HiGHS's bound when it proved one.
-    """
-    settings = scenario.solver
-    deadline = Deadline.start(started, settings.time_limit)
-    greedy: list[int] | None = None
-    greedy_value = None
-    if warm and unsupported_reason(scenario) is None:
-        model = build_arrays(scenario, roster, overlap, candidates)
-        x = greedy_slots(model)  # not cut short: the greedy portfolio is the floor
-        answer = verified(scenario, roster, overlap, model, x)
-        if answer is not None:
-            greedy, greedy_value = answer.picked, model.reported(answer.value)
-            chosen = set(greedy)
-            for var, position in zip(built.x, candidates.positions, strict=True):
-                var.setInitialValue(1.0 if int(position) in chosen else 0.0)
-            for i, j, _shared, y in built.pair_vars:
-                y.setInitialValue(1.0 if i in chosen and j in chosen else 0.0)
-    solver = make_solver(settings)
-    if isinstance(solver, pulp.HiGHS):
-        solver.__class__ = DeadlineHiGHS
-        solver.deadline = deadline.at  # type: ignore[attr-defined]
-        if greedy:  # PuLP warns when no variable has a value
-            solver.optionsDict["warmStart"] = True
-    t0 = time.perf_counter()
-    try:
-        outcome = run(built.problem, settings, solver)
-    except Abandoned:
-        outcome = SolveOutcome(
-            Status.NO_SOLUTION, None, None, None, time.perf_counter() - t0, settings.name
-        )
-    if greedy is None or greedy_value is None:
-        return PathAnswer(outcome, None)
-    minimize = scenario.goal == "minimize_cost"
-    close = 1e-9 * max(1.0, abs(greedy_value))  # the same portfolio may differ in the last bit
-    solver_as_good = outcome.objective is not None and (
-        outcome.objective <= greedy_value + close
-        if minimize
-        else outcome.objective >= greedy_value - close
-    )
-    if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and solver_as_good:
-        return PathAnswer(outcome, None)
-    bound = outcome.bound
-    gap = None if bound is None else abs(bound - greedy_value) / max(abs(greedy_value), 1e-9)
-    status = Status.OPTIMAL if gap is not None and gap <= settings.gap else Status.FEASIBLE
-    if check_selection(scenario, roster, overlap, greedy):
-        return PathAnswer(outcome, None)
-    fallback = SolveOutcome(status, greedy_value, bound, gap, outcome.seconds, outcome.solver)
-    return PathAnswer(fallback, greedy, model_size={"fallback": "greedy (solver stopped first)"})

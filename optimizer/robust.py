@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pulp
 
 from .funnel import KPI_COLUMNS
 from .roster import Roster
 from .scenario import Scenario
 
 if TYPE_CHECKING:
+    import pulp
+
     from .model import BuiltModel
 
 ROW_PREFIX = "robust_protect_"
@@ -117,6 +118,8 @@ def apply_budgeted_robustness(
     every k with ``d_k > 0``. Γ = 0 (or no positive deviation) leaves the objective nominal and
     adds nothing else.
     """
+    import pulp  # lazy: the fast path and the re-checks need no PuLP
+
     _check_inputs(problem, x, nominal, deviations, gamma)
     base = _objective_without(problem, x)
     terms = [(var, float(v)) for var, v in zip(x, nominal, strict=True) if v != 0]
@@ -156,6 +159,8 @@ def _check_inputs(
     deviations: Sequence[float],
     gamma: float,
 ) -> None:
+    import pulp
+
     if problem.sense != pulp.const.LpMaximize:
         raise ValueError("robust mode protects a value to maximise; the problem minimises")
     if not (len(x) == len(nominal) == len(deviations)):
@@ -170,6 +175,8 @@ def _objective_without(
     problem: pulp.LpProblem, x: Sequence[pulp.LpVariable]
 ) -> pulp.LpAffineExpression:
     """The current objective without its terms on ``x`` (constant kept)."""
+    import pulp
+
     current = problem.objective
     skip = {var.name for var in x}
     if current is None:

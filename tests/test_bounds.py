@@ -13,9 +13,9 @@ from test_oracle import SEEDS, case
 
 from optimizer.arrays import build_arrays
 from optimizer.bounds import dual_bound, lp_bound, solve_sub
+from optimizer.candidates import select_candidates
 from optimizer.diagnose import include_clashes
 from optimizer.engine import prepare
-from optimizer.model import select_candidates
 
 
 def _model(seed, tmp_path):

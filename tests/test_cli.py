@@ -433,3 +433,33 @@ def test_help_and_validate_load_no_solver_stack():
     )
     assert "ok" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "heavy:"
+
+
+def test_the_fast_path_loads_no_pulp(tmp_path):
+    """A solve on the fast path imports HiGHS and SciPy but neither PuLP nor NetworkX (they
+    cost start-up time and ~40 MB); the full model still loads PuLP when it is needed."""
+    import subprocess
+    import sys
+
+    from optimizer.synthetic import write_instance
+
+    scenario = str(write_instance(tmp_path / "fast", 600, "typical", seed=1))
+    code = (
+        "import sys\n"
+        "from optimizer import solve, load_scenario\n"
+        "from optimizer.engine import with_solver_overrides\n"
+        "scenario = load_scenario(sys.argv[1])\n"
+        "result = solve(with_solver_overrides(scenario, strategy=sys.argv[2]))\n"
+        "print(result.status, result.model_size.get('method', 'full'))\n"
+        "print('loaded:' + ','.join(m for m in ('pulp', 'networkx') if m in sys.modules))\n"
+    )
+    for strategy, expected in (("fast", "loaded:"), ("full", "loaded:pulp")):
+        done = subprocess.run(
+            [sys.executable, "-c", code, scenario, strategy],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = done.stdout.strip().splitlines()
+        assert lines[-2] == f"optimal {strategy}", done.stdout
+        assert lines[-1] == expected, done.stdout

@@ -13,11 +13,11 @@ from test_oracle import SEEDS, case
 from optimizer import Status, solve
 from optimizer.arrays import build_arrays
 from optimizer.bounds import lp_bound
+from optimizer.candidates import select_candidates
 from optimizer.diagnose import include_clashes
 from optimizer.engine import prepare
 from optimizer.fastpath import _fixings, method_for
 from optimizer.greedy import greedy_portfolio
-from optimizer.model import select_candidates
 from optimizer.verify import check_selection
 
 

@@ -1,0 +1,103 @@
+"""The plain full PuLP model (:mod:`optimizer.model`), solved by a wall-clock deadline.
+
+Warm-started from the greedy portfolio when the array model covers the scenario; when HiGHS
+stops without anything better, or is abandoned at the deadline, the greedy portfolio is the
+answer. :mod:`optimizer.fastpath` chooses between this and the fast path.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pulp
+
+from .arrays import build_arrays, unsupported_reason
+from .bounds import run_highs
+from .candidates import Candidates
+from .fastpath import Abandoned, Deadline, PathAnswer
+from .greedy import greedy_slots, verified
+from .model import BuiltModel
+from .overlap import OverlapGraph
+from .roster import Roster
+from .scenario import Scenario
+from .solver import SolveOutcome, Status, make_solver, run
+from .verify import check_selection
+
+
+class DeadlineHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS, run so that it stops (or is abandoned) at a wall-clock deadline."""
+
+    deadline: float | None = None
+
+    def callSolver(self, lp: Any) -> None:
+        finished, _seconds = run_highs(lp.solverModel, self.deadline)
+        if not finished:
+            _keep.append(lp.solverModel)
+            lp.solverModel = None
+            raise Abandoned
+
+
+_keep: list[object] = []
+
+
+def run_full(
+    built: BuiltModel,
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    candidates: Candidates,
+    started: float,
+    warm: bool = True,
+) -> PathAnswer:
+    """Solve the full PuLP model by the deadline, warm-started from the greedy portfolio.
+
+    When HiGHS stops without a better portfolio than the greedy one (or is abandoned), the
+    greedy portfolio is the answer (``feasible``), with HiGHS's bound when it proved one.
+    """
+    settings = scenario.solver
+    deadline = Deadline.start(started, settings.time_limit)
+    greedy: list[int] | None = None
+    greedy_value = None
+    if warm and unsupported_reason(scenario) is None:
+        model = build_arrays(scenario, roster, overlap, candidates)
+        x = greedy_slots(model)  # not cut short: the greedy portfolio is the floor
+        answer = verified(scenario, roster, overlap, model, x)
+        if answer is not None:
+            greedy, greedy_value = answer.picked, model.reported(answer.value)
+            chosen = set(greedy)
+            for var, position in zip(built.x, candidates.positions, strict=True):
+                var.setInitialValue(1.0 if int(position) in chosen else 0.0)
+            for i, j, _shared, y in built.pair_vars:
+                y.setInitialValue(1.0 if i in chosen and j in chosen else 0.0)
+    solver = make_solver(settings)
+    if isinstance(solver, pulp.HiGHS):
+        solver.__class__ = DeadlineHiGHS
+        solver.deadline = deadline.at  # type: ignore[attr-defined]
+        if greedy:  # PuLP warns when no variable has a value
+            solver.optionsDict["warmStart"] = True
+    t0 = time.perf_counter()
+    try:
+        outcome = run(built.problem, settings, solver)
+    except Abandoned:
+        outcome = SolveOutcome(
+            Status.NO_SOLUTION, None, None, None, time.perf_counter() - t0, settings.name
+        )
+    if greedy is None or greedy_value is None:
+        return PathAnswer(outcome, None)
+    minimize = scenario.goal == "minimize_cost"
+    close = 1e-9 * max(1.0, abs(greedy_value))  # the same portfolio may differ in the last bit
+    solver_as_good = outcome.objective is not None and (
+        outcome.objective <= greedy_value + close
+        if minimize
+        else outcome.objective >= greedy_value - close
+    )
+    if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and solver_as_good:
+        return PathAnswer(outcome, None)
+    bound = outcome.bound
+    gap = None if bound is None else abs(bound - greedy_value) / max(abs(greedy_value), 1e-9)
+    status = Status.OPTIMAL if gap is not None and gap <= settings.gap else Status.FEASIBLE
+    if check_selection(scenario, roster, overlap, greedy):
+        return PathAnswer(outcome, None)
+    fallback = SolveOutcome(status, greedy_value, bound, gap, outcome.seconds, outcome.solver)
+    return PathAnswer(fallback, greedy, model_size={"fallback": "greedy (solver stopped first)"})
