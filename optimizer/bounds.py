@@ -193,8 +193,8 @@ def run_highs(
     if deadline is not None:
         left = max(deadline - started, 0.01)
         limit = left if limit is None else min(limit, left)
-    if limit is not None:
-        h.setOptionValue("time_limit", float(max(limit, 0.01)))
+    if limit is not None:  # HiGHS compares its limit with the object's run time over all runs
+        h.setOptionValue("time_limit", float(h.getRunTime() + max(limit, 0.01)))
     if interruptible and not h.HandleUserInterrupt:  # registering twice fires it twice
         h.HandleUserInterrupt = True
     h.startSolve()

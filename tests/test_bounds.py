@@ -89,3 +89,30 @@ def test_row_and_column_generation_reaches_the_full_lp(seed, tmp_path):
     assert bound.value == pytest.approx(full.value, rel=1e-7, abs=1e-6)
     # the LP solution it ends with breaks no row of the full model
     assert np.all(model.A @ x <= model.hi + 1e-6) and np.all(model.A @ x >= model.lo - 1e-6)
+
+
+def test_a_re_solve_gets_its_own_time_limit():
+    """HiGHS measures ``time_limit`` against the run time of the object over *all* its runs;
+    a restricted LP is re-solved many times, so each re-solve's limit must count from there
+    (an older run_highs stopped a long column generation early, with no LP answer)."""
+    import time
+
+    import highspy
+
+    from optimizer.bounds import run_highs
+
+    rng = np.random.default_rng(0)
+    n = 2_000
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.addVars(n, np.zeros(n), np.ones(n))
+    for _ in range(200):
+        index = rng.choice(n, 40, replace=False).astype(np.int32)
+        h.addRow(-highspy.kHighsInf, 5.0, len(index), index, rng.random(40))
+    while h.getRunTime() < 0.3:  # build up run time over several solves
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), -rng.random(n))
+        h.run()
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), -rng.random(n))  # a real (short) re-solve
+    finished, _seconds = run_highs(h, time.perf_counter() + 0.2)  # less than the run time so far
+    assert finished
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
