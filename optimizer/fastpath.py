@@ -2,10 +2,10 @@
 
 **Which path.** ``solver.strategy`` (scenario) or ``--exact-full`` (CLI) chooses: ``full`` is
 the plain PuLP model of :mod:`optimizer.model` (solved by :mod:`optimizer.fullpath`); ``fast``
-the path below; ``auto`` (default) takes the fast path from :data:`FAST_FROM` candidates on. Scenarios the array model does not
-cover (coverage or Sainsbury reach, robust mode, package discounts) and solvers other than
-HiGHS always use the full model, and the result says so (``model_size.method``,
-``model_size.fallback``).
+the path below; ``auto`` (default) takes the fast path from :data:`FAST_FROM` candidates on.
+Scenarios the array model does not cover (coverage or Sainsbury reach, robust mode, package
+discounts) and solvers other than HiGHS always use the full model, and the result says so
+(``model_size.method``, ``model_size.fallback``).
 
 **The fast path** (see docs/performance.md, "Scale"):
 
@@ -72,6 +72,7 @@ PRICE_MAX = 10_000  # … but at most this many (big rounds cost many simplex it
 POLISH_EXTRA = 50  # least-settled free candidates the polishing MIP adds to the LP's support
 POLISH_SECONDS = 10.0  # … and its time limit without a deadline (with one: a quarter of the rest)
 RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
+RESERVE_PER_CANDIDATE = 2e-6  # … and this many more per candidate (2 s at 1,000,000)
 
 
 class Abandoned(Exception):
@@ -85,10 +86,14 @@ class Deadline:
     at: float | None
 
     @classmethod
-    def start(cls, started: float, seconds: float | None) -> Deadline:
+    def start(cls, started: float, seconds: float | None, candidates: int = 0) -> Deadline:
+        """``seconds`` after ``started``, less what the re-check and the result need after
+        it (more for large rosters: a portfolio of 100,000 picks takes ~1 s to re-check
+        twice), at most a tenth of the time."""
         if seconds is None:
             return cls(None)
-        return cls(started + seconds - min(RESERVE, 0.1 * seconds))
+        reserve = RESERVE + RESERVE_PER_CANDIDATE * candidates
+        return cls(started + seconds - min(reserve, 0.1 * seconds))
 
     def left(self) -> float:
         return np.inf if self.at is None else self.at - time.perf_counter()
@@ -334,7 +339,7 @@ def solve_fast(
 ) -> PathAnswer:
     """The fast path (see the module doc); every answer verified."""
     settings = scenario.solver
-    deadline = Deadline.start(started, settings.time_limit)
+    deadline = Deadline.start(started, settings.time_limit, len(candidates.positions))
     model = build_arrays(scenario, roster, overlap, candidates)
     build_seconds = time.perf_counter() - started
     size: dict[str, Any] = {
