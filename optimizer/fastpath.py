@@ -260,6 +260,15 @@ def _shortlist_seconds(deadline: Deadline) -> float | None:
     return None if not np.isfinite(left) else max(1.0, left / 3)
 
 
+def _greedy_both(model: ArrayModel, deadline: float | None) -> list[np.ndarray]:
+    """The greedy by value per cost and the count-aware one, the second only if time is left
+    (as :func:`optimizer.greedy.greedy_portfolio` tries them): the floor is the better one."""
+    first = greedy_slots(model, deadline=deadline)
+    if deadline is not None and time.perf_counter() > deadline:
+        return [first]
+    return [first, greedy_slots(model, deadline=deadline, count_aware=True)]
+
+
 def _timed[T](function: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
     """``function(*args, **kwargs)`` and the seconds it took."""
     started = time.perf_counter()
@@ -376,14 +385,15 @@ def solve_fast(
     # releases the GIL); it is the floor, cut short only by the deadline (then it may miss a
     # lower limit and not count)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflopt-greedy") as pool:
-        greedy = pool.submit(_timed, greedy_slots, model, deadline=deadline.at)
+        greedy = pool.submit(_timed, _greedy_both, model, deadline.at)
         if not deadline.passed():
             bound, lp_x, infeasible, size["lp_columns"] = _column_generation(
                 model, deadline, settings.threads
             )
         lap("lp")
-        greedy_x, size["greedy_seconds"] = greedy.result()
-    best.offer(scenario, roster, overlap, model, greedy_x)
+        greedy_xs, size["greedy_seconds"] = greedy.result()
+    for greedy_x in greedy_xs:
+        best.offer(scenario, roster, overlap, model, greedy_x)
     size["greedy_value"] = model.reported(best.value) if best.x is not None else None
     lap("greedy")  # waiting for it after the LP, and its re-check
     if lp_x is not None and not deadline.passed():

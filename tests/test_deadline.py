@@ -41,3 +41,25 @@ def test_one_second_deadline_on_a_large_roster(large, strategy):
     assert elapsed < 1.0 + SLACK
     if result.bound is not None:
         assert result.bound >= result.objective * (1 - 1e-9)
+
+
+def test_a_tiny_deadline_still_keeps_the_greedy_floor(large, monkeypatch):
+    """With no time for the LP, the fast path's answer is at least the greedy baseline's
+    (both greedy keys, as :func:`greedy_portfolio` tries them)."""
+    from optimizer import fastpath
+    from optimizer.arrays import build_arrays
+    from optimizer.greedy import greedy_portfolio
+
+    scenario, prepared = large
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    floor = greedy_portfolio(scenario, prepared.roster, prepared.overlap, model)
+    assert floor is not None
+
+    def no_lp(model, deadline, threads, start=None):  # as if the deadline came first
+        return None, None, False, 0
+
+    monkeypatch.setattr(fastpath, "_column_generation", no_lp)
+    fast = _fast_post(with_solver_overrides(scenario, strategy="fast"))
+    result = solve(fast, prepared=prepared)
+    assert result.status is Status.FEASIBLE
+    assert model.sense_value(result.objective) >= floor.value - 1e-6 * abs(floor.value)
