@@ -73,6 +73,7 @@ POLISH_EXTRA = 50  # least-settled free candidates the polishing MIP adds to the
 POLISH_SECONDS = 10.0  # … and its time limit without a deadline (with one: a quarter of the rest)
 RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
 RESERVE_PER_CANDIDATE = 2e-6  # … and this many more per candidate (2 s at 1,000,000)
+ROUNDING_PER_CANDIDATE = 2e-6  # the LP stops this much earlier: time to round its last x
 
 
 class Abandoned(Exception):
@@ -94,6 +95,12 @@ class Deadline:
             return cls(None)
         reserve = RESERVE + RESERVE_PER_CANDIDATE * candidates
         return cls(started + seconds - min(reserve, 0.1 * seconds))
+
+    def earlier(self, seconds: float) -> Deadline:
+        """This deadline less ``seconds`` (at most half the time left now)."""
+        if self.at is None:
+            return self
+        return Deadline(self.at - min(seconds, max(self.left(), 0.0) / 2))
 
     def left(self) -> float:
         return np.inf if self.at is None else self.at - time.perf_counter()
@@ -388,7 +395,7 @@ def solve_fast(
         greedy = pool.submit(_timed, _greedy_both, model, deadline.at)
         if not deadline.passed():
             bound, lp_x, infeasible, size["lp_columns"] = _column_generation(
-                model, deadline, settings.threads
+                model, deadline.earlier(ROUNDING_PER_CANDIDATE * model.n), settings.threads
             )
         lap("lp")
         greedy_xs, size["greedy_seconds"] = greedy.result()
