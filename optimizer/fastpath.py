@@ -33,9 +33,11 @@ the larger of its proven bound and the incumbent, whichever is smaller.
 **Deadlines.** ``solver.time_limit`` is a wall-clock promise counted from the start of the
 solve: HiGHS runs on its own thread, stops at the deadline by its own time limit (LP) or by a
 user interrupt (MIP), and is abandoned if it has not stopped shortly after; the greedy checks
-the clock as it goes. The best verified portfolio so far (at least the greedy one, when the
-greedy itself finishes in time) is returned as ``feasible``; building the arrays is not
-interruptible.
+the clock as it goes. Some time is kept back at the end for the last re-check and the result
+(:data:`RESERVE`, :data:`RESERVE_PER_CANDIDATE`), and the LP stops earlier still
+(:data:`ROUNDING_PER_CANDIDATE`) so that its last solution can be rounded. The best verified
+portfolio so far (at least the greedy one, when the greedy itself finishes in time) is returned
+as ``feasible``; building the arrays is not interruptible.
 """
 
 from __future__ import annotations
