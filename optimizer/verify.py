@@ -80,7 +80,7 @@ def check_selection(
         for k in np.flatnonzero(outside).tolist():
             violations.append(f"{column}s: {pick_ids[k]} {verb} {values.iloc[k]}")
 
-    costs = np.asarray(effective_costs(scenario, roster, picked), dtype=float)
+    costs = np.asarray(effective_costs(scenario, roster, picked) if rules.mix else [], float)
     for column, groups in rules.mix.items():
         labels = picks[column].astype(str).str.strip().str.lower().to_numpy()
         for group, rule in groups.items():

@@ -192,9 +192,7 @@ def _polished(scenario, monkeypatch, extra: int):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_polishing_is_verified_and_never_above_the_optimum(seed, tmp_path, monkeypatch):
     scenario, _data, found = _scenario(seed, tmp_path)
-    if found.best is None or include_clashes(
-        scenario, *(lambda p: (p.roster, select_candidates(scenario, p.roster)))(prepare(scenario))
-    ):
+    if found.best is None:  # an optimum exists, so no include clashes with a filter
         return
     model, _rounded, x, _bound = _polished(scenario, monkeypatch, extra=1)
     if x is not None:
