@@ -311,6 +311,8 @@ class RestrictedLP:
         self.where = np.full(m.n, -1, dtype=np.int64)  # x slot → HiGHS column
         self.pair_col = np.full(len(m.pair_i), -1, dtype=np.int64)
         self.pair_row = np.full(len(m.pair_i), -1, dtype=np.int64)
+        self.lb = m.lb.astype(float, copy=True)  # the x bounds in force (a branch changes them)
+        self.ub = m.ub.astype(float, copy=True)
         self.num_col = self.num_row = 0
         self._open: np.ndarray | None = None  # pairs not in, both ends in (see open_pairs)
         self.add_rows(np.flatnonzero(~self.lazy))
@@ -348,13 +350,28 @@ class RestrictedLP:
         self.h.addCols(
             len(slots),
             m.c[slots].astype(float),
-            m.lb[slots].astype(float),
-            m.ub[slots].astype(float),
+            self.lb[slots],
+            self.ub[slots],
             *_entries_in(m.csc[:, slots], self.row_of),
         )
         self.where[slots] = self.num_col + np.arange(len(slots))
         self.num_col += len(slots)
         self._open = None
+
+    def set_bounds(self, lb: np.ndarray, ub: np.ndarray) -> None:
+        """Make ``lb ≤ x ≤ ub`` (over all slots) the bounds of the x columns, those in and
+        those added later; only the changed ones are passed to HiGHS."""
+        changed = np.flatnonzero((lb != self.lb) | (ub != self.ub))
+        self.lb[changed] = lb[changed]
+        self.ub[changed] = ub[changed]
+        changed = changed[self.where[changed] >= 0]
+        if len(changed):
+            self.h.changeColsBounds(
+                len(changed),
+                self.where[changed].astype(np.int32),
+                self.lb[changed],
+                self.ub[changed],
+            )
 
     def add_pairs(self, new: np.ndarray) -> None:
         """Append de-duplication pairs (both ends in, pair not yet in): y column and row."""

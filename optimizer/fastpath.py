@@ -46,15 +46,17 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from . import branching
 from .arrays import ArrayModel, build_arrays, unsupported_reason
-from .bounds import DualBound, RestrictedLP, dual_bound, solve_sub
+from .bounds import DualBound, solve_sub
 from .candidates import Candidates
-from .greedy import greedy_slots, round_lp, scarcity, verified
+from .colgen import Relaxation, column_generation
+from .greedy import greedy_slots, round_lp, verified
 from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
@@ -66,13 +68,9 @@ log = logging.getLogger(__name__)
 FAST_FROM = 500  # candidates from which "auto" takes the fast path
 MIP_FREE_LIMIT = 4_000  # free candidates a MIP round takes at most …
 WHOLE_MIP_LIMIT = 50_000  # … except a last try on all of them, until the deadline
-START_SHARE = 0.08  # share of each group's best candidates in the first restricted LP
-START_MAX = 20_000  # … but at most this many from the overall ranking
-PRICE_MIN = 500  # columns priced in per column-generation round, at least …
-PRICE_SHARE = 0.25  # … or this share of the columns already in, …
-PRICE_MAX = 10_000  # … but at most this many (big rounds cost many simplex iterations)
 POLISH_EXTRA = 50  # least-settled free candidates the polishing MIP adds to the LP's support
 POLISH_SECONDS = 10.0  # … and its time limit without a deadline (with one: a quarter of the rest)
+BRANCH_SECONDS = 10.0  # branching on the LP without a deadline (with one: a quarter of the rest)
 RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
 RESERVE_PER_CANDIDATE = 2e-6  # … and this many more per candidate (2 s at 1,000,000)
 ROUNDING_PER_CANDIDATE = 2e-6  # the LP stops this much earlier: time to round its last x
@@ -169,99 +167,6 @@ class _Best:
         return True
 
 
-def _start_scores(model: ArrayModel) -> np.ndarray:
-    """Per candidate: how good a first column it is (value per scarce resource; minimising
-    cost: how much of the lower limits it covers per cost)."""
-    cost = np.maximum(model.cost, 1e-9)
-    if model.minimize:
-        help_ = np.zeros(model.n)
-        for r in np.flatnonzero(model.lo > 0):
-            row = model.A.getrow(r)
-            help_[row.indices] += np.maximum(row.data, 0) / max(model.lo[r], 1.0)
-        return help_ / cost
-    return model.c / scarcity(model, count_aware=True)
-
-
-def _start_columns(model: ArrayModel, score: np.ndarray) -> np.ndarray:
-    """The first restricted LP: the best overall, the best members of every group row
-    (a share row's members are its positive entries) and the includes."""
-    n = model.n
-    chosen = np.zeros(n, dtype=bool)
-    chosen[model.lb > 0.5] = True
-    take = min(max(200, int(START_SHARE * n)), START_MAX)
-    chosen[np.argsort(-score)[:take]] = True
-    csr = model.A
-    for r in range(csr.shape[0]):
-        if model.names[r] in ("conflict",) or model.names[r].startswith("creator_"):
-            continue
-        part = slice(csr.indptr[r], csr.indptr[r + 1])
-        cols, data = csr.indices[part], csr.data[part]
-        if np.any(data < 0):
-            cols = cols[data > 0]  # a share row: its group
-        if len(cols) == n or not len(cols):
-            continue
-        k = min(max(20, int(START_SHARE * len(cols))), START_MAX // 4)
-        chosen[cols[np.argsort(-score[cols])[:k]]] = True
-    return np.flatnonzero(chosen)
-
-
-def _column_generation(
-    model: ArrayModel, deadline: Deadline, threads: int | None, start: np.ndarray | None = None
-) -> tuple[DualBound | None, np.ndarray | None, bool, int]:
-    """LP bound by row and column generation. Returns (best bound, LP x, infeasible, columns).
-
-    ``start``: the first columns (default :func:`_start_columns`).
-
-    One :class:`RestrictedLP` is kept and grown, re-solved from its last basis each round:
-    first the conflict/creator rows and de-duplication pairs its solution breaks are added;
-    when none is, the candidates with the largest positive reduced cost are priced in (at
-    most a quarter of the columns already in, at least :data:`PRICE_MIN`). Every round's
-    multipliers give a bound of the whole problem; the best one is kept.
-    """
-    score = _start_scores(model)
-    first = _start_columns(model, score) if start is None else start
-    lp = RestrictedLP(model, first, threads)
-    best: DualBound | None = None
-    x = None
-    while not deadline.passed():
-        answer = lp.solve(deadline.at)
-        inside = lp.inside
-        if answer.status == "infeasible":
-            if inside.all():
-                return best, None, True, int(inside.sum())
-            grow = np.flatnonzero(~inside)  # the next best candidates by score
-            take = min(max(int(inside.sum()), PRICE_MIN), len(grow))
-            lp.add(grow[np.argsort(-score[grow], kind="stable")[:take]])
-            continue
-        if answer.x is None or answer.pi_rows is None or answer.pi_pairs is None:
-            break
-        x = answer.x
-        rows, pairs = lp.broken(x)
-        if len(rows) or len(pairs):  # a bound now would be weak: mend the rows first
-            lp.add_rows(rows)
-            lp.add_pairs(pairs)
-            continue
-        bound = dual_bound(model, answer.pi_rows, answer.pi_pairs)
-        if best is None or bound.value < best.value:
-            best = bound
-        pairs = lp.paying(bound)
-        if len(pairs):
-            lp.add_pairs(pairs)
-            continue
-        d = bound.d_x
-        price = np.flatnonzero(~inside & (d > 1e-9 * (1.0 + np.abs(model.c))))
-        if not len(price):
-            break
-        take = min(max(PRICE_MIN, int(PRICE_SHARE * inside.sum())), PRICE_MAX)
-        if len(price) > take:
-            price = price[np.argpartition(-d[price], take)[:take]]
-        lp.add(price)
-        rows, pairs = lp.likely(np.union1d(price, np.flatnonzero(x > 1e-9)))
-        lp.add_rows(rows)  # saves rounds that would only add the rows the new columns break
-        lp.add_pairs(pairs)
-    return best, x, False, int(lp.inside.sum())
-
-
 def _shortlist_seconds(deadline: Deadline) -> float | None:
     """A shortlist MIP certifies nothing, it only seeks a better portfolio: a third of the
     time left (at least a second), so later rounds can use what it finds."""
@@ -328,11 +233,35 @@ def _polish(
     return answer.x
 
 
-def _close(bound: DualBound | None, best: _Best, gap: float) -> bool:
-    """Is the best portfolio within ``gap`` (relative) of the bound?"""
-    if bound is None or best.x is None:
+def _value(bound: DualBound | None) -> float:
+    """The bound's value (max sense); +∞ without one."""
+    return np.inf if bound is None else bound.value
+
+
+def _close(upper: float, best: _Best, gap: float) -> bool:
+    """Is the best portfolio within ``gap`` (relative) of the bound ``upper``?"""
+    if not np.isfinite(upper) or best.x is None:
         return False
-    return bound.value - best.value <= gap * max(abs(best.value), 1e-9)
+    return upper - best.value <= gap * max(abs(best.value), 1e-9)
+
+
+def _worth_branching(relaxation: Relaxation | None, best: _Best, gap: float) -> bool:
+    """Branch on the LP when the gap is open and reduced-cost fixing leaves more candidates
+    free than one MIP takes (:data:`MIP_FREE_LIMIT`): there the MIP would be slow to prove
+    the bound, and branching on the few big fractional ones lowers it cheaply. Below that,
+    the MIP is quicker than branching."""
+    if relaxation is None or relaxation.bound is None or best.x is None:
+        return False
+    if _close(relaxation.bound.value, best, gap):
+        return False
+    free = _fixings(relaxation.lp.model, relaxation.bound, best.value) < 0
+    return int(free.sum()) > MIP_FREE_LIMIT
+
+
+def _branch_seconds(deadline: Deadline) -> float:
+    """Branching on the LP gets a quarter of the time left, or :data:`BRANCH_SECONDS`."""
+    left = deadline.left()
+    return BRANCH_SECONDS if not np.isfinite(left) else left / 4
 
 
 def _fixings(model: ArrayModel, bound: DualBound, incumbent: float) -> np.ndarray:
@@ -340,10 +269,12 @@ def _fixings(model: ArrayModel, bound: DualBound, incumbent: float) -> np.ndarra
     d = bound.d_x
     tol = 1e-7 * (1.0 + abs(incumbent))
     fixed = np.full(model.n, -1, dtype=np.int8)
-    at_zero = (d < 0) & (model.lb < 0.5) & (bound.value + d < incumbent - tol)
-    at_one = (d > 0) & (bound.value - d < incumbent - tol)
+    free = model.lb < model.ub  # branching may have settled some: their d_x says nothing
+    at_zero = free & (d < 0) & (bound.value + d < incumbent - tol)
+    at_one = free & (d > 0) & (bound.value - d < incumbent - tol)
     fixed[at_zero] = 0
     fixed[at_one] = 1
+    fixed[model.ub < 0.5] = 0
     fixed[model.lb > 0.5] = 1
     return fixed
 
@@ -387,7 +318,7 @@ def solve_fast(
         clock = now
 
     best = _Best()
-    bound = lp_x = None
+    relaxation = bound = lp_x = None
     proven = False
     infeasible = False
     # the greedy (pure Python) runs on a thread of its own while HiGHS solves the LP (HiGHS
@@ -396,9 +327,11 @@ def solve_fast(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflopt-greedy") as pool:
         greedy = pool.submit(_timed, _greedy_both, model, deadline.at)
         if not deadline.passed():
-            bound, lp_x, infeasible, size["lp_columns"] = _column_generation(
+            relaxation = column_generation(
                 model, deadline.earlier(ROUNDING_PER_CANDIDATE * model.n), settings.threads
             )
+            bound, lp_x, infeasible = relaxation.bound, relaxation.x, relaxation.infeasible
+            size["lp_columns"] = relaxation.columns
         lap("lp")
         greedy_xs, size["greedy_seconds"] = greedy.result()
     for greedy_x in greedy_xs:
@@ -408,7 +341,7 @@ def solve_fast(
     if lp_x is not None and not deadline.passed():
         best.offer(scenario, roster, overlap, model, round_lp(model, lp_x, deadline=deadline.at))
         lap("rounding")
-        if not _close(bound, best, settings.gap) and not deadline.passed():
+        if not _close(_value(bound), best, settings.gap) and not deadline.passed():
             best.offer(
                 scenario,
                 roster,
@@ -417,24 +350,43 @@ def solve_fast(
                 _polish(model, bound, lp_x, best, deadline, settings),
             )
             lap("polish")
+    certified = _value(bound)  # the best certified bound so far (max sense)
+    space, fixing = model, bound  # where better portfolios lie, and the bound to fix by there
+    if _worth_branching(relaxation, best, settings.gap) and not deadline.passed():
+        found = branching.search(
+            relaxation,
+            lambda: best.value,
+            lambda x: best.offer(
+                scenario, roster, overlap, model, round_lp(model, x, deadline=deadline.at)
+            ),
+            settings.gap,
+            deadline,
+            _branch_seconds(deadline),
+        )
+        if found is not None:
+            certified = min(certified, found.bound)
+            space = replace(model, lb=found.lb, ub=found.ub)
+            fixing = found.only or bound
+            size["branch_lps"] = found.lps
+        lap("branching")
     mip_bound = None
     last_try = False  # a shortlist found nothing: give the rest of the time to all free ones
-    while bound is not None and not infeasible and not deadline.passed():
-        if _close(bound, best, settings.gap):
+    while fixing is not None and not infeasible and not deadline.passed():
+        if _close(certified, best, settings.gap):
             break
-        fixed = _fixings(model, bound, best.value)
+        fixed = _fixings(space, fixing, best.value)
         free = np.flatnonzero(fixed < 0)
         size["free_after_fixing"] = len(free)
         whole = len(free) <= MIP_FREE_LIMIT or last_try
         if whole:
             chosen = free
         else:
-            ranked = free[np.argsort(np.abs(bound.d_x[free]))]  # the least settled first
+            ranked = free[np.argsort(np.abs(fixing.d_x[free]))]  # the least settled first
             picks = np.flatnonzero(best.x > 0.5) if best.x is not None else np.zeros(0, int)
             chosen = np.union1d(ranked[:MIP_FREE_LIMIT], picks[fixed[picks] < 0])
         cols = np.union1d(chosen, np.flatnonzero(fixed == 1))
         answer = solve_sub(
-            model,
+            space,
             cols,
             integer=True,
             deadline=deadline.at,
@@ -446,7 +398,8 @@ def solve_fast(
         )
         improved = best.offer(scenario, roster, overlap, model, answer.x)
         lap("mip")
-        if whole:  # the MIP saw every candidate not fixed: its bound covers the whole problem
+        if whole:  # the MIP saw every candidate not fixed (nor settled by branching): its
+            # bound covers every portfolio better than the incumbent
             if answer.status == "infeasible":
                 infeasible = best.x is None  # nothing at all beats −∞: no portfolio exists
             elif answer.mip_bound is not None:
@@ -467,7 +420,7 @@ def solve_fast(
         upper = None if bound is None else model.reported(bound.value)
         outcome = SolveOutcome(status, None, upper, None, seconds, "highs")
         return PathAnswer(outcome, None, build_seconds, size)
-    upper_max = np.inf if bound is None else bound.value
+    upper_max = certified
     if mip_bound is not None:
         upper_max = min(upper_max, mip_bound)
     upper_max = max(upper_max, best.value)

@@ -74,7 +74,8 @@ def test_reported_bound_is_above_the_optimum(tmp_path):
 def test_row_and_column_generation_reaches_the_full_lp(seed, tmp_path):
     """Started from a few columns and no packing rows or pairs, the restricted LP grows to the
     full LP's optimum; every bound on the way is a bound of the whole problem."""
-    from optimizer.fastpath import Deadline, _column_generation
+    from optimizer.colgen import column_generation
+    from optimizer.fastpath import Deadline
 
     model, best = _model(seed, tmp_path)
     if model is None or best is None:
@@ -83,7 +84,8 @@ def test_row_and_column_generation_reaches_the_full_lp(seed, tmp_path):
     full, answer = lp_bound(model)
     assert full is not None and answer.objective is not None
     start = np.arange(0, model.n, 3)
-    bound, x, infeasible, _columns = _column_generation(model, Deadline(None), None, start)
+    relaxation = column_generation(model, Deadline(None), None, start)
+    bound, x, infeasible = relaxation.bound, relaxation.x, relaxation.infeasible
     assert not infeasible and bound is not None and x is not None
     assert bound.value >= best - tol
     assert bound.value == pytest.approx(full.value, rel=1e-7, abs=1e-6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from optimizer import Status, load_scenario, solve
@@ -55,10 +56,13 @@ def test_a_tiny_deadline_still_keeps_the_greedy_floor(large, monkeypatch):
     floor = greedy_portfolio(scenario, prepared.roster, prepared.overlap, model)
     assert floor is not None
 
-    def no_lp(model, deadline, threads, start=None):  # as if the deadline came first
-        return None, None, False, 0
+    from optimizer.bounds import RestrictedLP
+    from optimizer.colgen import Relaxation
 
-    monkeypatch.setattr(fastpath, "_column_generation", no_lp)
+    def no_lp(model, deadline, threads, start=None):  # as if the deadline came first
+        return Relaxation(None, None, False, RestrictedLP(model, np.zeros(0, int)), model.c)
+
+    monkeypatch.setattr(fastpath, "column_generation", no_lp)
     fast = _fast_post(with_solver_overrides(scenario, strategy="fast"))
     result = solve(fast, prepared=prepared)
     assert result.status is Status.FEASIBLE
