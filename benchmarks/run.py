@@ -96,12 +96,14 @@ def one(kind: str, family: str, size: int, seed: int, limit: float, gap: float) 
     sc = with_solver_overrides(scenario, time_limit=limit, strategy=strategy, name=solver, gap=gap)
     sc._source, sc._base_dir = scenario.source, scenario.base_dir
     sc = sc.model_copy(update={"uncertainty": sc.uncertainty.model_copy(update={"draws": 1})})
-    # the solver modules (HiGHS, SciPy, PuLP) load lazily on the first solve; that is start-up
-    # (in the CLI column), not solving: load them before the clock starts
+    # the solver modules load lazily on the first solve; that is start-up (in the CLI column),
+    # not solving: load those of this path (and no more: peak memory) before the clock starts
     import highspy  # noqa: F401
 
     import optimizer.fastpath
-    import optimizer.fullpath  # noqa: F401
+
+    if kind != "engine":
+        import optimizer.fullpath  # noqa: F401
 
     t0 = time.perf_counter()
     result = solve_effective(sc, prepared.roster, prepared.overlap)

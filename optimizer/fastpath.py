@@ -11,23 +11,27 @@ discounts) and solvers other than HiGHS always use the full model, and the resul
 
 1. the model as arrays (:mod:`optimizer.arrays`), built vectorised;
 2. the LP relaxation by row and column generation in one warm-started HiGHS LP
-   (:class:`optimizer.bounds.RestrictedLP`): the best candidates overall and of every group
+   (:mod:`optimizer.colgen`): the best candidates overall and of every group
    first, packing rows and de-duplication pairs added when broken, candidates with positive
    reduced cost priced in until none is; every round's multipliers give a **certified bound
    of the whole problem** (:mod:`optimizer.bounds`). Meanwhile, on a thread of its own (HiGHS
    releases the GIL), a greedy portfolio (:mod:`optimizer.greedy`): the floor;
 3. LP rounding (:func:`optimizer.greedy.round_lp`): the LP's ones, mended and filled;
 4. polishing: a small MIP on the LP's support, the incumbent's picks and the
-   :data:`POLISH_EXTRA` least-settled candidates — the near-optimal incumbent that step 5
+   :data:`POLISH_EXTRA` least-settled candidates — the near-optimal incumbent that fixing
    needs;
-5. reduced-cost fixing against the best incumbent, then a MIP on what stays free (or, when
+5. when the MIP would be big (more than :data:`MIP_FREE_LIMIT` candidates left free),
+   branching on the LP (:mod:`optimizer.branching`): a tighter bound, and candidates the
+   branches settle;
+6. reduced-cost fixing against the best incumbent, then a MIP on what stays free (or, when
    too much stays free, on a shortlist of the least settled), warm-started from the
    incumbent; improved incumbents fix more. When a shortlist finds nothing better and a
    deadline is set, a last MIP on all free candidates (up to :data:`WHOLE_MIP_LIMIT`) runs
    until the deadline; its bound counts when it is better.
 
 Every portfolio is re-checked by :func:`optimizer.verify.check_selection` before it counts.
-The reported bound is the LP dual bound, or — when the MIP covered every unfixed candidate —
+The reported bound is the LP dual bound (after branching, the open branches'), or — when the
+MIP covered every unfixed candidate —
 the larger of its proven bound and the incumbent, whichever is smaller.
 
 **Deadlines.** ``solver.time_limit`` is a wall-clock promise counted from the start of the
