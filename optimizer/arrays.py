@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from .candidates import Candidates, group_values, select_candidates
 from .funnel import KPI_COLUMNS
-from .overlap import OverlapGraph, clique_cover
+from .overlap import OverlapGraph, conflict_cover
 from .roster import Roster
 from .scenario import Goal, Scenario
 
@@ -171,9 +171,13 @@ def build_arrays(
         """Rows Σ_{k∈group} x_k ≤ limit, one per group (slots), in one piece."""
         lengths = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
         cols = np.fromiter(chain.from_iterable(groups), dtype=np.int64, count=int(lengths.sum()))
-        count = len(groups)
+        add_rows(cols, lengths, limit, names)
+
+    def add_rows(cols: np.ndarray, lengths: np.ndarray, limit: float, names: list[str]) -> None:
+        """Packing rows given flat: ``cols`` row after row, ``lengths`` per row."""
+        count = len(lengths)
         bounds = (np.full(count, -INF), np.full(count, float(limit)))
-        pieces.append((cols, np.ones(len(cols)), lengths, *bounds, names))
+        pieces.append((cols.astype(np.int64), np.ones(len(cols)), lengths, *bounds, names))
 
     def rows_so_far() -> int:
         return sum(len(piece[2]) for piece in pieces)
@@ -202,11 +206,11 @@ def build_arrays(
     conflict_rows = clique_rows = 0
     if theta is not None:
         sel = both & conflict
-        pairs = list(zip(slot[overlap.i[sel]].tolist(), slot[overlap.j[sel]].tolist(), strict=True))
-        cliques = clique_cover(pairs)
+        alone, cliques = conflict_cover(slot[overlap.i[sel]], slot[overlap.j[sel]])
+        add_rows(alone.ravel(), np.full(len(alone), 2), 1.0, ["conflict"] * len(alone))
         add_packing(cliques, 1.0, ["conflict"] * len(cliques))
-        conflict_rows = sum(len(clique) == 2 for clique in cliques)
-        clique_rows = len(cliques) - conflict_rows
+        clique_rows = sum(len(clique) > 2 for clique in cliques)
+        conflict_rows = len(alone) + len(cliques) - clique_rows
     for column, limit in rules.resources.items():
         values = np.nan_to_num(roster.column(column).astype(float)[positions], nan=0.0)
         lo = float(limit.min) if limit.min is not None else -INF
@@ -216,15 +220,13 @@ def build_arrays(
     if limit is not None and "creator" in roster.frame.columns:
         creators = pd.Series(roster.frame["creator"].to_numpy()[positions], dtype=object)
         creators = creators.fillna("").astype(str)
-        sizes = creators.map(creators.value_counts())
-        crowded = creators[(creators != "") & (sizes > limit)]
-        groups = crowded.groupby(crowded, sort=False).indices
-        where = crowded.index.to_numpy()
-        add_packing(
-            [where[members].tolist() for members in groups.values()],
-            float(limit),
-            [f"creator_{creator}" for creator in groups],
-        )
+        codes, labels = pd.factorize(creators)  # codes in order of first appearance
+        crowded = (creators.to_numpy() != "") & (np.bincount(codes)[codes] > limit)
+        members = np.flatnonzero(crowded)
+        members = members[np.argsort(codes[members], kind="stable")]  # grouped, slots ascending
+        groups, lengths = np.unique(codes[members], return_counts=True)
+        names = [f"creator_{label}" for label in np.asarray(labels, dtype=object)[groups]]
+        add_rows(members, lengths, float(limit), names)
     reach_row = None
     for kpi, target in rules.targets.as_dict().items():
         if kpi == "reach":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .roster import Roster
 from .scenario import Scenario
@@ -20,7 +21,9 @@ class Candidates:
 
 def group_values(roster: Roster, column: str) -> np.ndarray:
     """A categorical column as lower-case text, for matching mix groups."""
-    return np.array([str(v).strip().lower() for v in roster.frame[column].tolist()], dtype=object)
+    codes, uniques = pd.factorize(roster.frame[column], use_na_sentinel=False)  # few values
+    text = np.array([str(v).strip().lower() for v in uniques.tolist()], dtype=object)
+    return text[codes]
 
 
 def select_candidates(scenario: Scenario, roster: Roster) -> Candidates:

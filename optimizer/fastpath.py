@@ -38,8 +38,8 @@ the larger of its proven bound and the incumbent, whichever is smaller.
 solve: HiGHS runs on its own thread, stops at the deadline by its own time limit (LP) or by a
 user interrupt (MIP), and is abandoned if it has not stopped shortly after; the greedy checks
 the clock as it goes. Some time is kept back at the end for the last re-check and the result
-(:data:`RESERVE`, :data:`RESERVE_PER_CANDIDATE`), and the LP stops earlier still
-(:data:`ROUNDING_PER_CANDIDATE`) so that its last solution can be rounded. The best verified
+(:data:`RESERVE`, :data:`RESERVE_PER_CANDIDATE`), and the LP and the greedy stop earlier still
+(:data:`ROUNDING_PER_CANDIDATE`) so that the LP's last solution can be rounded. The best verified
 portfolio so far (at least the greedy one, when the greedy itself finishes in time) is returned
 as ``feasible``; building the arrays is not interruptible.
 """
@@ -49,7 +49,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -77,7 +77,8 @@ POLISH_SECONDS = 10.0  # … and its time limit without a deadline (with one: a 
 BRANCH_SECONDS = 10.0  # branching on the LP without a deadline (with one: a quarter of the rest)
 RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
 RESERVE_PER_CANDIDATE = 2e-6  # … and this many more per candidate (2 s at 1,000,000)
-ROUNDING_PER_CANDIDATE = 2e-6  # the LP stops this much earlier: time to round its last x
+ROUNDING_PER_CANDIDATE = 2e-6  # LP and greedy stop this much earlier: time to round the LP x
+GREEDY_GRACE = 0.1  # seconds the engine waits for a greedy past its deadline
 
 
 class Abandoned(Exception):
@@ -185,6 +186,21 @@ def _greedy_both(model: ArrayModel, deadline: float | None) -> list[np.ndarray]:
     if deadline is not None and time.perf_counter() > deadline:
         return [first]
     return [first, greedy_slots(model, deadline=deadline, count_aware=True)]
+
+
+def _greedy_result(
+    greedy: Future[tuple[list[np.ndarray], float]], early: Deadline
+) -> tuple[list[np.ndarray], float | None]:
+    """The greedy's portfolios and seconds, waiting for it at most :data:`GREEDY_GRACE` past
+    ``early``. A greedy that late was cut short (it would miss a lower limit and not count),
+    and at 1,000,000 candidates it looks at the clock only every second or so: the LP's
+    rounding needs that time. ([], None) when it did not come back in time."""
+    wait = None if early.at is None else max(early.left(), 0.0) + GREEDY_GRACE
+    try:
+        return greedy.result(timeout=wait)
+    except TimeoutError:
+        log.debug("fast path: the greedy did not finish by its deadline; not waiting for it")
+        return [], None
 
 
 def _timed[T](function: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
@@ -327,17 +343,19 @@ def solve_fast(
     infeasible = False
     # the greedy (pure Python) runs on a thread of its own while HiGHS solves the LP (HiGHS
     # releases the GIL); it is the floor, cut short only by the deadline (then it may miss a
-    # lower limit and not count)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflopt-greedy") as pool:
-        greedy = pool.submit(_timed, _greedy_both, model, deadline.at)
+    # lower limit and not count). Both stop early enough to round the LP's last solution.
+    early = deadline.earlier(ROUNDING_PER_CANDIDATE * model.n)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflopt-greedy")
+    try:
+        greedy = pool.submit(_timed, _greedy_both, model, early.at)
         if not deadline.passed():
-            relaxation = column_generation(
-                model, deadline.earlier(ROUNDING_PER_CANDIDATE * model.n), settings.threads
-            )
+            relaxation = column_generation(model, early, settings.threads)
             bound, lp_x, infeasible = relaxation.bound, relaxation.x, relaxation.infeasible
             size["lp_columns"] = relaxation.columns
         lap("lp")
-        greedy_xs, size["greedy_seconds"] = greedy.result()
+        greedy_xs, size["greedy_seconds"] = _greedy_result(greedy, early)
+    finally:
+        pool.shutdown(wait=False)  # a greedy past its time stops at its next look at the clock
     for greedy_x in greedy_xs:
         best.offer(scenario, roster, overlap, model, greedy_x)
     size["greedy_value"] = model.reported(best.value) if best.x is not None else None

@@ -401,7 +401,8 @@ def round_lp(
     """
     ones = np.flatnonzero((x_lp > 1.0 - 1e-6) | (model.lb > 0.5))
     x, value, mended = _round_once(model, ones, x_lp, True, deadline)
-    if mended:  # a lower limit was short: also try mending it by value, keep the better
+    late = deadline is not None and time.perf_counter() > deadline
+    if mended and not late:  # a lower limit was short: also try mending it by value
         other, other_value, _ = _round_once(model, ones, x_lp, False, deadline)
         if other_value > value:
             x = other

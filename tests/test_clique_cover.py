@@ -99,3 +99,31 @@ def test_random_graphs(seed, max_size):
 def test_cover_property(edges, max_size):
     cliques = clique_cover(edges, max_size=max_size)
     assert_valid_cover(edges, cliques, max_size)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4_000_000])
+@pytest.mark.parametrize("seed", range(6))
+def test_edges_in_triangles_match_a_matrix_count(seed, chunk, monkeypatch):
+    """The wedge search (in passes of ``chunk`` wedges) marks exactly the edges whose ends
+    have a common neighbour, as (A·A)∘A does."""
+    import scipy.sparse as sp
+
+    from optimizer import overlap
+
+    monkeypatch.setattr(overlap, "WEDGE_CHUNK", chunk)
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 60))
+    edges = random_edges(rng, n, float(rng.uniform(0.02, 0.4)))
+    if not edges:
+        return
+    low = np.array([min(e) for e in edges])
+    high = np.array([max(e) for e in edges])
+    size = int(high.max()) + 1
+    keys = low * size + high
+    order = np.argsort(keys)
+    low, high, keys = low[order], high[order], keys[order]
+    adjacency = sp.csr_matrix(
+        (np.ones(2 * len(low)), (np.r_[low, high], np.r_[high, low])), shape=(size, size)
+    )
+    common = np.asarray((adjacency @ adjacency)[low, high]).ravel()
+    assert np.array_equal(overlap._in_triangles(low, high, keys, size), common > 0)
