@@ -279,8 +279,8 @@ def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:
     extra_i, extra_j = same_creator_pairs(roster)
     creator_share = settings.same_creator
     if creator_share > 0 and len(extra_i):
-        given = np.isin(extra_i * len(roster) + extra_j, i * len(roster) + j)
-        same |= np.isin(i * len(roster) + j, extra_i * len(roster) + extra_j)
+        given = _member(extra_i * len(roster) + extra_j, i * len(roster) + j)
+        same |= _member(i * len(roster) + j, extra_i * len(roster) + extra_j)
         extra_i, extra_j = extra_i[~given], extra_j[~given]
         i = np.concatenate([i, extra_i])
         j = np.concatenate([j, extra_j])
@@ -296,8 +296,18 @@ def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:
     return OverlapGraph(len(roster), i, j, share, shared_reach, same, method)
 
 
+def _member(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Per value: is it in ``pool`` (integer keys; a sorted search, fast on millions)."""
+    if not len(pool):
+        return np.zeros(len(values), dtype=bool)
+    pool = np.sort(pool)
+    at = np.minimum(np.searchsorted(pool, values), len(pool) - 1)
+    return pool[at] == values
+
+
 def same_creator_pairs(roster: Roster) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair ``(i < j)`` of offers by one creator (empty creator cells are nobody).
+    """Every pair ``(i < j)`` of offers by one creator (empty creator cells are nobody),
+    sorted.
 
     Offers of one creator share audience: they are paired with ``overlap.same_creator`` as
     share, to de-duplicate reach, but never count as conflicts (``max_offers_per_creator``
@@ -306,14 +316,17 @@ def same_creator_pairs(roster: Roster) -> tuple[np.ndarray, np.ndarray]:
     if "creator" not in roster.frame.columns:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     creators = pd.Series(roster.frame["creator"].to_numpy(), dtype=object).fillna("").astype(str)
-    shared = creators[(creators != "") & creators.duplicated(keep=False)]
-    left: list[int] = []
-    right: list[int] = []
-    for members in shared.groupby(shared, sort=False).indices.values():
-        for a, b in combinations(sorted(shared.index[members].tolist()), 2):
-            left.append(a)
-            right.append(b)
-    return np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    codes, _labels = pd.factorize(creators)
+    shared = np.flatnonzero((creators.to_numpy() != "") & (np.bincount(codes)[codes] > 1))
+    shared = shared[np.lexsort((shared, codes[shared]))]  # by creator, positions ascending
+    group = codes[shared]
+    later = np.searchsorted(group, group, side="right") - np.arange(len(shared)) - 1
+    first = np.repeat(np.arange(len(shared)), later)  # each member with every later one
+    before = np.cumsum(later) - later
+    second = first + np.arange(len(first)) - np.repeat(before, later) + 1
+    left, right = shared[first], shared[second]
+    order = np.lexsort((right, left))
+    return left[order].astype(np.int64), right[order].astype(np.int64)
 
 
 def read_overlap_file(path: Path, roster: Roster, shared_kind: str) -> pd.DataFrame:

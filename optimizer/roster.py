@@ -107,7 +107,7 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
         if name not in raw.columns:
             raw[name] = str(value)
         else:
-            blank = raw[name].map(_text) == ""
+            blank = _texts(raw[name]) == ""
             raw.loc[blank, name] = str(value)
         table.notes.append(f"column {name}: blanks filled with {value!r} (roster.fill)")
     known = {*REQUIRED_COLUMNS, *RATE_COLUMNS, *COUNT_COLUMNS, *TEXT_COLUMNS, *ACTIVITY_COLUMNS}
@@ -147,7 +147,7 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
     if missing or len(raw) == 0:
         raise InputError(problems)
 
-    ids = raw["id"].map(_text)
+    ids = _texts(raw["id"])
     for position in np.flatnonzero((ids == "").to_numpy()):
         problems.append(Problem(source, f"{row_label(position)}, column id", "id is missing"))
     keep = _duplicate_id_mask(ids, settings.duplicate_ids, source, problems, table.notes)
@@ -174,7 +174,7 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
             frame[column] = raw[column].to_numpy()
     for column in TEXT_COLUMNS:
         if column in frame.columns:
-            frame[column] = frame[column].map(_text).astype(str)
+            frame[column] = _texts(frame[column]).astype(str)
 
     card = scenario.rate_card
     estimate_blanks = "cost" not in frame.columns or (card is not None and card.fill_missing)
@@ -234,12 +234,12 @@ def _engagement_from_activity(frame: pd.DataFrame, notes: list[str]) -> None:
 TEXT_MISSING = MISSING_TEXT - {"na"}  # in text, "NA" can be a value (North America)
 
 
-def _text(value: object) -> str:
-    """A text cell, with export placeholders for "missing" (``nan``, ``N/A``) as empty."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = str(value).strip()
-    return "" if text.lower() in TEXT_MISSING else text
+def _texts(column: pd.Series) -> pd.Series:
+    """Text cells, stripped, with export placeholders for "missing" (``nan``, ``N/A``, blank
+    cells) as empty strings; vectorised (a million ids in well under a second)."""
+    text = column.astype(str).str.strip()
+    missing = column.isna().to_numpy() | text.str.lower().isin(TEXT_MISSING).to_numpy()
+    return text.where(~missing, "")
 
 
 def _duplicate_id_mask(

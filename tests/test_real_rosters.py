@@ -233,3 +233,36 @@ def test_package_discounts_match_brute_force(tmp_path: Path, seed: int, goal: st
             best = spend
     assert best is not None
     assert result.objective == pytest.approx(best, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_same_creator_pairs_are_every_pair_of_one_creators_offers(seed: int) -> None:
+    """Against the definition: all pairs i < j with the same non-empty creator, once each."""
+    from itertools import combinations
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from optimizer.overlap import same_creator_pairs
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 200))
+    names = rng.integers(0, max(1, n // 3), n).astype(str).astype(object)
+    names[rng.random(n) < 0.15] = ""
+    names[rng.random(n) < 0.1] = None
+    left, right = same_creator_pairs(SimpleNamespace(frame=pd.DataFrame({"creator": names})))
+    expected = [
+        (a, b)
+        for a, b in combinations(range(n), 2)
+        if names[a] not in (None, "") and names[a] == names[b]
+    ]
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == expected
+
+
+def test_text_cells_are_cleaned_as_exports_write_them() -> None:
+    import pandas as pd
+
+    from optimizer.roster import _texts
+
+    cells = pd.Series([" ig_1 ", "N/A", "NA", "nan", None, np.nan, "", "—", "x y", 7], dtype=object)
+    assert _texts(cells).tolist() == ["ig_1", "", "NA", "", "", "", "", "", "x y", "7"]
