@@ -11,6 +11,13 @@ LP the multipliers came from (a restricted one, an unconverged one) and whatever
 solver's tolerances: it is evaluated here, in float64, from the data. Multipliers that point
 at an infinite side of a row are set to 0 first (which keeps the bound finite and valid).
 
+**Keeping one row.** The budget (or the count) row may instead stay in the inner
+maximisation: with its multiplier left out, ``max d'·x`` over the box *and* that row is a
+continuous knapsack, solved exactly by value per weight (:func:`kept_row_bound`). The bound
+is valid for the same reasons and, when that row binds, tighter: an unconverged column
+generation has many columns with positive reduced cost, and the box bound counts all of them
+while the budget can only pay for a few.
+
 Reduced-cost fixing uses the same ``d``: forcing ``x_j = 1`` against its sign (``d_j < 0``)
 changes the bound to ``UB + d_j``; if that is below the value of a known portfolio, no
 portfolio with ``x_j = 1`` can beat it, and ``x_j`` is fixed to 0 (and symmetrically to 1).
@@ -57,6 +64,19 @@ def dual_bound(model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray) -> 
     when maximising) makes ``d_x`` the LP's reduced costs, which pricing and fixing need. Any
     multipliers give a valid bound; that sign gives the tight one.
     """
+    rest, d_x, d_y = _dual_parts(model, pi_rows, pi_pairs)
+    total = rest + float(np.maximum(d_x * model.lb, d_x * model.ub).sum())
+    return DualBound(_safe(total), d_x, d_y)
+
+
+def _safe(total: float) -> float:
+    return total + SAFETY * (1.0 + abs(total))
+
+
+def _dual_parts(
+    model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The bound's terms but the x box: (rows and pairs, ``d_x``, ``d_y``), ``π`` projected."""
     pi_rows = _project(np.asarray(pi_rows, float), model.lo, model.hi)
     pi_pairs = np.minimum(np.asarray(pi_pairs, float), 0.0)  # y − x_i − x_j ≥ −1: lo only
     # few pairs have a multiplier (those in the restricted LP): work on them, not on millions
@@ -70,11 +90,60 @@ def dual_bound(model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray) -> 
     d_y[has] -= weight
     if model.reach_row is not None and len(d_y):
         d_y += pi_rows[model.reach_row] * model.pair_s
-    total = _row_term(pi_rows, model.lo, model.hi)
-    total -= float(weight.sum())  # the pair rows' term: π·lo with lo = −1 and π ≤ 0
-    total += float(np.maximum(d_x * model.lb, d_x * model.ub).sum())
-    total += float(np.maximum(d_y, 0.0).sum())
-    return DualBound(total + SAFETY * (1.0 + abs(total)), d_x, d_y)
+    rest = _row_term(pi_rows, model.lo, model.hi)
+    rest -= float(weight.sum())  # the pair rows' term: π·lo with lo = −1 and π ≤ 0
+    rest += float(np.maximum(d_y, 0.0).sum())
+    return rest, d_x, d_y
+
+
+def kept_row_bound(model: ArrayModel, pi_rows: np.ndarray, pi_pairs: np.ndarray) -> float:
+    """The bound of :func:`dual_bound` for the same multipliers, and the same with the budget
+    row, then the count row, kept in the inner maximisation (see the module doc): the
+    smallest of the three."""
+    rest, d_x, _d_y = _dual_parts(model, pi_rows, pi_pairs)
+    best = rest + float(np.maximum(d_x * model.lb, d_x * model.ub).sum())
+    pi = _project(np.asarray(pi_rows, float), model.lo, model.hi)
+    for name in ("budget", "count"):
+        if name not in model.names:
+            continue
+        r = model.names.index(name)
+        if pi[r] <= 0 or not math.isfinite(model.hi[r]):
+            continue  # only a binding upper limit (budget, max influencers) is worth keeping
+        weight = np.zeros(model.n)
+        part = slice(model.A.indptr[r], model.A.indptr[r + 1])
+        weight[model.A.indices[part]] = model.A.data[part]
+        if np.any(weight < 0):
+            continue
+        # without this row's price: its term leaves the sum, its multiplier the reduced costs
+        inner = _knapsack(d_x + pi[r] * weight, weight, float(model.hi[r]), model.lb, model.ub)
+        if inner is not None:
+            best = min(best, rest - pi[r] * float(model.hi[r]) + inner)
+    return _safe(best)
+
+
+def _knapsack(
+    value: np.ndarray, weight: np.ndarray, cap: float, lb: np.ndarray, ub: np.ndarray
+) -> float | None:
+    """``max value·x`` subject to ``weight·x ≤ cap``, ``lb ≤ x ≤ ub`` (weights ≥ 0, bounds 0
+    or 1): the forced ones, every free one of positive value and no weight, then by value per
+    weight, the last one in part. None when the forced ones alone exceed ``cap``."""
+    forced = lb > 0.5
+    total = float(value[forced].sum())
+    room = cap - float(weight[forced].sum())
+    if room < -1e-9 * (1.0 + abs(cap)):
+        return None
+    free = ~forced & (ub > 0.5) & (value > 0)
+    weightless = free & (weight <= 0)
+    total += float(value[weightless].sum())
+    slots = np.flatnonzero(free & (weight > 0))
+    order = slots[np.argsort(-value[slots] / weight[slots], kind="stable")]
+    filled = np.cumsum(weight[order])
+    whole = int(np.searchsorted(filled, max(room, 0.0), side="right"))
+    total += float(value[order[:whole]].sum())
+    if whole < len(order):
+        used = float(filled[whole - 1]) if whole else 0.0
+        total += float(value[order[whole]]) * max(room - used, 0.0) / float(weight[order[whole]])
+    return total
 
 
 # ------------------------------------------------------------------ HiGHS on a sub-model

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .arrays import ArrayModel
-from .bounds import DualBound, RestrictedLP, dual_bound
+from .bounds import DualBound, RestrictedLP, dual_bound, kept_row_bound
 from .greedy import scarcity
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ class Relaxation:
     infeasible: bool
     lp: RestrictedLP
     score: np.ndarray  # per candidate: the order in which columns enter when the LP is short
+    certified: float = np.inf  # the best bound (max sense): ``bound``, or lower (see below)
 
     @property
     def columns(self) -> int:
@@ -81,6 +82,14 @@ def start_columns(model: ArrayModel, score: np.ndarray) -> np.ndarray:
     return np.flatnonzero(chosen)
 
 
+@dataclass
+class _Generated:
+    """What :func:`generate` leaves for its caller besides its answer."""
+
+    multipliers: tuple[np.ndarray, np.ndarray] | None = None  # of the best bound's round
+    converged: bool = False  # no broken row, no paying pair, no column to price: the LP's end
+
+
 def column_generation(
     model: ArrayModel, deadline: Deadline, threads: int | None, start: np.ndarray | None = None
 ) -> Relaxation:
@@ -89,8 +98,14 @@ def column_generation(
     score = start_scores(model)
     first = start_columns(model, score) if start is None else start
     lp = RestrictedLP(model, first, threads)
-    bound, x, infeasible = generate(lp, model, score, deadline)
-    return Relaxation(bound, x, infeasible, lp, score)
+    found = _Generated()
+    bound, x, infeasible = generate(lp, model, score, deadline, found=found)
+    certified = np.inf if bound is None else bound.value
+    if found.multipliers is not None and not found.converged:
+        # cut short (by the deadline): many columns still have a positive reduced cost, and
+        # the bound that keeps the budget (or count) row counts only what the budget can buy
+        certified = min(certified, kept_row_bound(model, *found.multipliers))
+    return Relaxation(bound, x, infeasible, lp, score, certified)
 
 
 def resolve(
@@ -115,6 +130,7 @@ def generate(
     score: np.ndarray,
     deadline: Deadline,
     cutoff: float = -np.inf,
+    found: _Generated | None = None,
 ) -> tuple[DualBound | None, np.ndarray | None, bool]:
     """Grow and re-solve ``lp`` until it is the LP of ``model`` (whose ``lb``/``ub`` must be
     the LP's), or its bound is at most ``cutoff``: (best bound, last LP x, infeasible).
@@ -122,7 +138,8 @@ def generate(
     Rows and pairs its solution breaks are added first; then the candidates with the largest
     positive reduced cost are priced in (at most a quarter of the columns already in, at
     least :data:`PRICE_MIN`). When the restricted LP is infeasible, candidates enter by
-    ``score`` until it is not or every candidate is in.
+    ``score`` until it is not or every candidate is in. ``found``, when given, receives the
+    multipliers of the best bound's round and whether the LP got to its end.
     """
     best: DualBound | None = None
     x = None
@@ -148,6 +165,8 @@ def generate(
         bound = dual_bound(model, answer.pi_rows, answer.pi_pairs)
         if best is None or bound.value < best.value:
             best = bound
+            if found is not None:
+                found.multipliers = (answer.pi_rows, answer.pi_pairs)
         if best.value <= cutoff:
             break
         pairs = lp.paying(bound)
@@ -158,6 +177,8 @@ def generate(
         can_rise = model.ub > 0.5  # a branch may hold some candidates at 0
         price = np.flatnonzero(~inside & can_rise & (d > 1e-9 * (1.0 + np.abs(model.c))))
         if not len(price):
+            if found is not None:
+                found.converged = True
             break
         take = min(max(PRICE_MIN, int(PRICE_SHARE * inside.sum())), PRICE_MAX)
         if len(price) > take:

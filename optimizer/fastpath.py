@@ -31,17 +31,18 @@ discounts) and solvers other than HiGHS always use the full model, and the resul
 
 Every portfolio is re-checked by :func:`optimizer.verify.check_selection` before it counts.
 The reported bound is the LP dual bound (after branching, the open branches'), or — when the
-MIP covered every unfixed candidate —
-the larger of its proven bound and the incumbent, whichever is smaller.
+MIP covered every unfixed candidate — the larger of its proven bound and the incumbent,
+whichever is smaller.
 
 **Deadlines.** ``solver.time_limit`` is a wall-clock promise counted from the start of the
 solve: HiGHS runs on its own thread, stops at the deadline by its own time limit (LP) or by a
 user interrupt (MIP), and is abandoned if it has not stopped shortly after; the greedy checks
 the clock as it goes. Some time is kept back at the end for the last re-check and the result
-(:data:`RESERVE`, :data:`RESERVE_PER_CANDIDATE`), and the LP and the greedy stop earlier still
-(:data:`ROUNDING_PER_CANDIDATE`) so that the LP's last solution can be rounded. The best verified
-portfolio so far (at least the greedy one, when the greedy itself finishes in time) is returned
-as ``feasible``; building the arrays is not interruptible.
+(:data:`RESERVE`, :data:`RESERVE_PER_CANDIDATE`), and the LP and the greedy stop earlier
+still (:data:`ROUNDING_PER_CANDIDATE`) so that the LP's last solution can be rounded; a
+greedy that overruns its time is not waited for. The best verified portfolio so far (at least
+the greedy one, when the greedy finishes in time) is returned as ``feasible``; building the
+arrays is not interruptible.
 """
 
 from __future__ import annotations
@@ -253,9 +254,9 @@ def _polish(
     return answer.x
 
 
-def _value(bound: DualBound | None) -> float:
-    """The bound's value (max sense); +∞ without one."""
-    return np.inf if bound is None else bound.value
+def _certified(relaxation: Relaxation | None) -> float:
+    """The relaxation's certified bound (max sense); +∞ without one."""
+    return np.inf if relaxation is None else relaxation.certified
 
 
 def _close(upper: float, best: _Best, gap: float) -> bool:
@@ -272,7 +273,7 @@ def _worth_branching(relaxation: Relaxation | None, best: _Best, gap: float) -> 
     the MIP is quicker than branching."""
     if relaxation is None or relaxation.bound is None or best.x is None:
         return False
-    if _close(relaxation.bound.value, best, gap):
+    if _close(relaxation.certified, best, gap):
         return False
     free = _fixings(relaxation.lp.model, relaxation.bound, best.value) < 0
     return int(free.sum()) > MIP_FREE_LIMIT
@@ -363,7 +364,7 @@ def solve_fast(
     if lp_x is not None and not deadline.passed():
         best.offer(scenario, roster, overlap, model, round_lp(model, lp_x, deadline=deadline.at))
         lap("rounding")
-        if not _close(_value(bound), best, settings.gap) and not deadline.passed():
+        if not _close(_certified(relaxation), best, settings.gap) and not deadline.passed():
             best.offer(
                 scenario,
                 roster,
@@ -372,7 +373,7 @@ def solve_fast(
                 _polish(model, bound, lp_x, best, deadline, settings),
             )
             lap("polish")
-    certified = _value(bound)  # the best certified bound so far (max sense)
+    certified = _certified(relaxation)  # the best bound so far (max sense)
     space, fixing = model, bound  # where better portfolios lie, and the bound to fix by there
     if _worth_branching(relaxation, best, settings.gap) and not deadline.passed():
         found = branching.search(
@@ -424,11 +425,13 @@ def solve_fast(
             # bound covers every portfolio better than the incumbent
             if answer.status == "infeasible":
                 infeasible = best.x is None  # nothing at all beats −∞: no portfolio exists
+                if best.x is not None:  # nothing beats the incumbent (branching can leave it
+                    mip_bound = best.value  # outside the space the MIP searched)
             elif answer.mip_bound is not None:
                 mip_bound = max(answer.mip_bound, best.value)
             elif answer.status == "optimal":
                 mip_bound = best.value
-            proven = answer.status == "optimal"
+            proven = answer.status in ("optimal", "infeasible") and best.x is not None
             break
         if not improved:
             if deadline.at is None:
@@ -439,7 +442,7 @@ def solve_fast(
     seconds = time.perf_counter() - started - build_seconds
     if best.x is None:
         status = Status.INFEASIBLE if infeasible else Status.NO_SOLUTION
-        upper = None if bound is None else model.reported(bound.value)
+        upper = model.reported(certified) if np.isfinite(certified) else None
         outcome = SolveOutcome(status, None, upper, None, seconds, "highs")
         return PathAnswer(outcome, None, build_seconds, size)
     upper_max = certified

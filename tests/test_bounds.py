@@ -12,7 +12,7 @@ from conftest import make_scenario
 from test_oracle import SEEDS, case
 
 from optimizer.arrays import build_arrays
-from optimizer.bounds import dual_bound, lp_bound, solve_sub
+from optimizer.bounds import dual_bound, kept_row_bound, lp_bound, solve_sub
 from optimizer.candidates import select_candidates
 from optimizer.diagnose import include_clashes
 from optimizer.engine import prepare
@@ -44,13 +44,20 @@ def test_bounds_are_above_the_brute_force_optimum(seed, tmp_path):
     assert bound.value <= answer.objective + 1e-6 * (1 + abs(answer.objective))
     half = np.arange(0, model.n, 2)
     restricted = solve_sub(model, half, integer=False)
+    multipliers = [(answer.pi_rows, answer.pi_pairs)]
     if restricted.pi_rows is not None:
         assert dual_bound(model, restricted.pi_rows, restricted.pi_pairs).value >= best - tol
+        multipliers.append((restricted.pi_rows, restricted.pi_pairs))
     rng = np.random.default_rng(seed)
     for _ in range(5):
         pi_rows = rng.normal(0, 5, len(model.lo))
         pi_pairs = rng.normal(0, 5, len(model.pair_i))
         assert dual_bound(model, pi_rows, pi_pairs).value >= best - tol
+        multipliers.append((pi_rows, pi_pairs))
+    # keeping the budget or count row in the inner maximisation: still a bound, never looser
+    for pi_rows, pi_pairs in multipliers:
+        kept = kept_row_bound(model, pi_rows, pi_pairs)
+        assert best - tol <= kept <= dual_bound(model, pi_rows, pi_pairs).value + tol
 
 
 def test_reported_bound_is_above_the_optimum(tmp_path):
@@ -118,3 +125,45 @@ def test_a_re_solve_gets_its_own_time_limit():
     finished, _seconds = run_highs(h, time.perf_counter() + 0.2)  # less than the run time so far
     assert finished
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_continuous_knapsack_matches_an_lp_solver(seed):
+    from scipy.optimize import linprog
+
+    from optimizer.bounds import _knapsack
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 30))
+    value = rng.normal(0, 10, n)
+    weight = np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0.5, 20, n))
+    lb = (rng.random(n) < 0.1).astype(float)
+    ub = np.where(rng.random(n) < 0.1, lb, 1.0)
+    cap = float(rng.uniform(0, weight.sum() + 1))
+    answer = linprog(-value, A_ub=[weight], b_ub=[cap], bounds=list(zip(lb, ub, strict=True)))
+    got = _knapsack(value, weight, cap, lb, ub)
+    if answer.status == 2:  # the forced ones alone exceed the capacity
+        assert got is None
+    else:
+        assert got == pytest.approx(-answer.fun, rel=1e-9, abs=1e-7)
+
+
+def test_keeping_the_budget_row_tightens_an_unconverged_bound(tmp_path):
+    """A restricted LP on a tenth of a 300-candidate roster leaves many columns with positive
+    reduced cost; the budget can pay for few of them, so the kept-row bound is lower — and
+    still above the optimum the full model proves."""
+    from optimizer import Status, load_scenario, solve
+    from optimizer.engine import with_solver_overrides
+    from optimizer.synthetic import write_instance
+
+    scenario = load_scenario(write_instance(tmp_path, 300, "typical", seed=0))
+    prepared = prepare(scenario)
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    full = solve(with_solver_overrides(scenario, strategy="full", gap=1e-9))
+    assert full.status is Status.OPTIMAL
+    optimum = model.sense_value(full.objective)
+    restricted = solve_sub(model, np.arange(0, model.n, 10), integer=False)
+    assert restricted.pi_rows is not None
+    plain = dual_bound(model, restricted.pi_rows, restricted.pi_pairs).value
+    kept = kept_row_bound(model, restricted.pi_rows, restricted.pi_pairs)
+    assert optimum - 1e-6 <= kept < plain - 1e-6 * abs(plain)

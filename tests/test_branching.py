@@ -21,7 +21,7 @@ def _always_branch(monkeypatch) -> None:
     def open_gap(relaxation, best, gap) -> bool:
         if relaxation is None or relaxation.bound is None or best.x is None:
             return False
-        return not fastpath._close(relaxation.bound.value, best, gap)
+        return not fastpath._close(relaxation.certified, best, gap)
 
     monkeypatch.setattr(fastpath, "_worth_branching", open_gap)
 
@@ -84,6 +84,26 @@ def test_branching_on_a_mid_size_adversarial_roster(tmp_path, monkeypatch):
     assert search is not None and search.lps > 0
     _check(model, best_slots, optimum, search)
     assert search.bound < root.value  # it did lower the bound
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_fast_path_with_branching_forced_equals_brute_force(seed, tmp_path, monkeypatch):
+    instance, _data, found = case(seed)
+    settings = {**instance.scenario["solver"], "strategy": "fast", "gap": 0}
+    scenario = make_scenario(
+        tmp_path,
+        instance.roster,
+        {**instance.scenario, "solver": settings},
+        instance.pairs,
+        fmt=instance.fmt,
+    )
+    _always_branch(monkeypatch)
+    result = solve(scenario)
+    if found.best is None:
+        assert result.status is Status.INFEASIBLE
+        return
+    assert result.status is Status.OPTIMAL, result.model_size
+    assert result.objective == pytest.approx(found.best_value, rel=1e-9, abs=1e-6)
 
 
 @pytest.mark.parametrize(("family", "size"), [("adversarial", 200), ("typical", 300)])
