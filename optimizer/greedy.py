@@ -327,21 +327,51 @@ def greedy_slots(
     deadline: float | None = None,
     count_aware: bool = False,
 ) -> np.ndarray:
-    """A 0/1 vector over slots built greedily (not yet verified; may miss lower limits)."""
+    """A 0/1 vector over slots built greedily (not yet verified; may miss lower limits).
+
+    Tries again, while a lower limit stays unmet: covering rows by amount, then (when a spend
+    floor and an influencer cap both exist) among the candidates dear enough for the cap to
+    reach the floor (:func:`dear_enough`), by value and by amount.
+    """
     alive = np.ones(model.n, dtype=bool) if alive is None else alive
-    for by_amount in (False, True):  # second try only when a lower limit stayed unmet
+    dear = dear_enough(model)
+    tries = [(False, alive), (True, alive)]
+    if dear is not None:
+        tries += [(False, alive & dear), (True, alive & dear)]
+    for attempt, (by_amount, allowed) in enumerate(tries):
+        if attempt and deadline is not None and time.perf_counter() > deadline:
+            break
         state = _State(model)
         for j in np.flatnonzero(model.lb > 0.5).tolist():
             state.change(j, 1.0)
-        _cover(state, alive, deadline, by_amount)
+        _cover(state, allowed, deadline, by_amount)
         if not model.minimize:
-            _fill(state, alive, priority, deadline, count_aware)
-        _cover(state, alive, deadline, by_amount)
+            _fill(state, allowed, priority, deadline, count_aware)
+        _cover(state, allowed, deadline, by_amount)
         if model.minimize:
             _prune(state)
         if not len(state.unmet()):
             break
     return state.x.astype(float)
+
+
+def dear_enough(model: ArrayModel) -> np.ndarray | None:
+    """Per slot: does it cost at least what each remaining pick must spend on average for
+    ``max_influencers`` picks to reach ``min_spend``? (Includes always count.) None without
+    both limits. A greedy that fills the cap with cheap picks first can never reach the
+    floor; among these it can."""
+    if "budget" not in model.names or "count" not in model.names:
+        return None
+    floor = float(model.lo[model.names.index("budget")])
+    cap = float(model.hi[model.names.index("count")])
+    if not (np.isfinite(floor) and floor > 0 and np.isfinite(cap)):
+        return None
+    forced = model.lb > 0.5
+    left = cap - float(forced.sum())
+    if left < 1:
+        return None
+    need = (floor - float(model.cost[forced].sum())) / left
+    return forced | (model.cost >= need)
 
 
 def _shed_over(state: _State) -> None:

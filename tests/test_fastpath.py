@@ -216,3 +216,25 @@ def test_polishing_and_the_fast_path_on_a_mid_size_roster(tmp_path, monkeypatch)
     fast = solve(with_solver_overrides(scenario, strategy="fast", gap=1e-9))
     assert fast.model_size["method"] == "fast"
     assert fast.objective == pytest.approx(full.objective, rel=1e-9)
+
+
+def test_the_greedy_reaches_a_spend_floor_the_influencer_cap_would_block(tmp_path, monkeypatch):
+    """Adversarial 1,000 (seed 1): spend floor 30 % of budget, influencer cap, tight spend
+    shares. Cheap picks fill the cap before the floor; among the candidates dear enough
+    (:func:`optimizer.greedy.dear_enough`) the greedy finds a verified portfolio, below the
+    certified bound."""
+    from optimizer import greedy, load_scenario
+    from optimizer.synthetic import write_instance
+
+    scenario = load_scenario(write_instance(tmp_path, 1000, "adversarial", seed=1))
+    prepared = prepare(scenario)
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    dear = greedy.dear_enough(model)
+    assert dear is not None and 0 < dear.sum() < model.n
+    found = greedy_portfolio(scenario, prepared.roster, prepared.overlap, model)
+    assert found is not None
+    assert check_selection(scenario, prepared.roster, prepared.overlap, found.picked) == []
+    bound, _answer = lp_bound(model)
+    assert bound is not None and found.value <= bound.value
+    monkeypatch.setattr(greedy, "dear_enough", lambda model: None)
+    assert greedy_portfolio(scenario, prepared.roster, prepared.overlap, model) is None
