@@ -7,6 +7,7 @@ as messages with exit code 2, never as tracebacks.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import click
 EXIT_SUCCESS = 0  # solved (every result has a verified portfolio)
 EXIT_NOT_SOLVED = 1  # solved, but infeasible or no solution within the limits
 EXIT_USAGE = 2  # bad input or usage
+EXIT_PIPE = 141  # the reader of our output went away (128 + SIGPIPE, as other tools end)
 
 
 def run_safely(action: Callable[[], int]) -> None:
@@ -42,6 +44,10 @@ def run_safely(action: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         code = 130
+    except BrokenPipeError:  # `inflopt solve … | head`: nobody reads the rest
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
+        code = EXIT_PIPE
     sys.exit(code)
 
 
@@ -441,8 +447,12 @@ def _many_exit_code(outcomes: list, problems: list) -> int:
 def _console():
     from rich.console import Console
 
-    console = Console()
-    return console if console.is_terminal else Console(width=160)
+    class PipedConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit with 1 ("not solved"): let
+            raise BrokenPipeError  # run_safely end with EXIT_PIPE
+
+    console = PipedConsole()
+    return console if console.is_terminal else PipedConsole(width=160)
 
 
 def _names(text: str | None) -> list[str] | None:

@@ -463,3 +463,22 @@ def test_the_fast_path_loads_no_pulp(tmp_path):
         lines = done.stdout.strip().splitlines()
         assert lines[-2] == f"optimal {strategy}", done.stdout
         assert lines[-1] == expected, done.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_reader_that_goes_away_ends_the_run_quietly(fmt):
+    """``inflopt solve … | head``: when the pipe closes, no traceback and exit code 141
+    (128 + SIGPIPE, as other Unix tools end), not 1 ("not solved")."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line
+    command = [sys.executable, "-c", "import cli; cli.main()", "solve"]
+    command += [str(root / "scenarios" / "launch.yaml"), "-s", "hybrid", "--format", fmt]
+    done = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, text=True, cwd=root)
+    os.close(write)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr
