@@ -94,11 +94,12 @@ def search(
     """Branch on the LP from ``relaxation`` (solved to the end) for at most ``seconds``.
 
     ``incumbent()`` is the best verified value so far (max sense); ``offer(x)`` hands over
-    each branch's LP solution (to round and re-check). Stops when the bound is within ``gap`` of the
-    incumbent, after :data:`BRANCH_LPS` re-solves, when :data:`BRANCH_STALL` branchings in a
-    row each closed less than :data:`BRANCH_PROGRESS` of the gap (the MIP searches a real
-    tree better), or at ``seconds``/the deadline. None when there was nothing
-    to search (no bound or no incumbent).
+    each branch's LP solution (to round and re-check). Stops when the bound is within ``gap``
+    of the incumbent, after :data:`BRANCH_LPS` re-solves, when :data:`BRANCH_STALL`
+    branchings in a row each closed less than :data:`BRANCH_PROGRESS` of the gap (the MIP
+    searches a real tree better), or at ``seconds``/the deadline. None when there was nothing
+    to search (no bound or no incumbent). With every branch dropped, the bound is the
+    incumbent: it is optimal.
     """
     root = relaxation.bound
     model = relaxation.lp.model
