@@ -371,6 +371,8 @@ def dear_enough(model: ArrayModel) -> np.ndarray | None:
     if left < 1:
         return None
     need = (floor - float(model.cost[forced].sum())) / left
+    if need <= 0:
+        return None  # the includes reach the floor: every candidate is dear enough
     return forced | (model.cost >= need)
 
 
