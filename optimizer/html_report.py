@@ -26,7 +26,7 @@ from . import charts
 from .engine import Prepared, effective_scenario
 from .errors import InputError
 from .output import atomic_write
-from .result import Result
+from .result import Result, best_positions
 from .uncertainty import KPIS, Simulation, simulated_targets
 
 Number = float | None
@@ -106,16 +106,6 @@ def fmt(value: object, kind: str, currency: str = "") -> str:
     return formats[kind](number)
 
 
-def winners(values: Sequence[Number], better: str | None) -> set[int]:
-    """Positions holding the best value of a row (ties all win); none if < 2 values compare."""
-    present = [(k, v) for k, v in enumerate(values) if v is not None]
-    if better is None or len(present) < 2:
-        return set()
-    best = max(v for _, v in present) if better == "max" else min(v for _, v in present)
-    tolerance = 1e-9 * max(1.0, abs(best))
-    return {k for k, v in present if abs(v - best) <= tolerance}
-
-
 def _row(label: str, cells: Sequence[str], wins: set[int], key: str = "", sub: bool = False) -> str:
     tds = "".join(
         f'<td class="win" title="best of the strategies">{c} ★</td>'
@@ -148,7 +138,7 @@ def comparison_table(
     for metric in METRICS:
         values = [_kpi(r, metric.key) for r in results]
         cells = [esc(fmt(v, metric.kind, currency)) for v in values]
-        rows.append(_row(metric.label, cells, winners(values, metric.better), metric.key))
+        rows.append(_row(metric.label, cells, best_positions(values, metric.better), metric.key))
         if metric.key == "count":
             for tier in tiers:
                 counts = [
@@ -184,7 +174,10 @@ def _simulation_rows(
             better = "max" if q == "p10" else None
             rows.append(
                 _row(
-                    f"{kpi} {q.upper()} (Monte Carlo)", cells, winners(values, better), f"{kpi}_{q}"
+                    f"{kpi} {q.upper()} (Monte Carlo)",
+                    cells,
+                    best_positions(values, better),
+                    f"{kpi}_{q}",
                 )
             )
     for kpi in KPIS:
@@ -205,7 +198,7 @@ def _simulation_rows(
                 _row(
                     f"chance of meeting the {kpi} target",
                     cells,
-                    winners(chances, "max"),
+                    best_positions(chances, "max"),
                     f"{kpi}_chance",
                 )
             )

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import Problem
-from .result import Result
+from .result import Result, best_positions
 from .solver import Status
 
 
@@ -150,14 +150,10 @@ COMPARISON_ROWS: tuple[tuple[str, str, int, str | None], ...] = (
 def winners(results: Sequence[Result]) -> dict[str, set[int]]:
     """For each KPI with a direction, the positions of the results that do best on it."""
     best: dict[str, set[int]] = {}
-    solved = [(k, r) for k, r in enumerate(results) if r.solved and r.selected]
     for key, _label, _digits, better in COMPARISON_ROWS:
-        values = [(k, r.kpis.get(key)) for k, r in solved if r.kpis.get(key) is not None]
-        if better is None or len(values) < 2:
-            continue
-        target = (max if better == "max" else min)(v for _, v in values)
-        tolerance = 1e-9 * max(1.0, abs(target))
-        best[key] = {k for k, v in values if abs(v - target) <= tolerance}
+        values = [r.kpis.get(key) if r.solved and r.selected else None for r in results]
+        if wins := best_positions(values, better):
+            best[key] = wins
     return best
 
 

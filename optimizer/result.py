@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,3 +90,15 @@ class Result:
             "uncertainty": self.uncertainty,
             "robust": self.robust,
         }
+
+
+def best_positions(values: Sequence[float | None], better: str | None) -> set[int]:
+    """Positions holding the best of ``values`` (``better``: "max" or "min"; ties all win,
+    None values never), for marking the best strategy on a KPI; none when fewer than two
+    values compare or the KPI has no better direction."""
+    present = [(k, v) for k, v in enumerate(values) if v is not None]
+    if better is None or len(present) < 2:
+        return set()
+    best = max(v for _, v in present) if better == "max" else min(v for _, v in present)
+    tolerance = 1e-9 * max(1.0, abs(best))
+    return {k for k, v in present if abs(v - best) <= tolerance}

@@ -142,3 +142,12 @@ def test_monte_carlo_bands_bracket_the_median(tmp_path: Path) -> None:
     for kpi in ("engagement", "conversions"):
         assert bands[kpi]["p10"] <= bands[kpi]["p50"] <= bands[kpi]["p90"]
     assert 0.0 <= bands["chance_of_meeting_targets"]["conversions"] <= 1.0
+
+
+def test_best_positions_mark_every_tie_and_need_two_values():
+    from optimizer.result import best_positions
+
+    assert best_positions([3.0, None, 5.0, 5.0], "max") == {2, 3}
+    assert best_positions([3.0, None, 5.0, 3.0 + 1e-12], "min") == {0, 3}
+    assert best_positions([3.0, None], "max") == set()  # one value compares with nothing
+    assert best_positions([3.0, 4.0], None) == set()  # a KPI without a better direction
