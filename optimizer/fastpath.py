@@ -361,8 +361,12 @@ def solve_fast(
         best.offer(scenario, roster, overlap, model, greedy_x)
     size["greedy_value"] = model.reported(best.value) if best.x is not None else None
     lap("greedy")  # waiting for it after the LP, and its re-check
+
+    def offer_rounded(x: np.ndarray) -> bool:  # an LP solution, rounded, if it re-checks
+        return best.offer(scenario, roster, overlap, model, round_lp(model, x, deadline.at))
+
     if lp_x is not None and not deadline.passed():
-        best.offer(scenario, roster, overlap, model, round_lp(model, lp_x, deadline=deadline.at))
+        offer_rounded(lp_x)
         lap("rounding")
         if not _close(_certified(relaxation), best, settings.gap) and not deadline.passed():
             best.offer(
@@ -379,9 +383,7 @@ def solve_fast(
         found = branching.search(
             relaxation,
             lambda: best.value,
-            lambda x: best.offer(
-                scenario, roster, overlap, model, round_lp(model, x, deadline=deadline.at)
-            ),
+            offer_rounded,
             settings.gap,
             deadline,
             _branch_seconds(deadline),

@@ -194,7 +194,7 @@ def _in_triangles(low: np.ndarray, high: np.ndarray, keys: np.ndarray, size: int
     tail, head = np.where(flip, high, low), np.where(flip, low, high)
     order = np.argsort(tail, kind="stable")  # edge indices grouped by their tail
     tail, head = tail[order], head[order]
-    later = np.searchsorted(tail, tail, side="right") - np.arange(count) - 1
+    later = _later_in_group(tail)
     ends = np.cumsum(later)  # wedges from positions 0 … k
     done = 0
     while done < count:
@@ -202,12 +202,8 @@ def _in_triangles(low: np.ndarray, high: np.ndarray, keys: np.ndarray, size: int
         stop = max(int(np.searchsorted(ends, ends[done] - later[done] + WEDGE_CHUNK)), done + 1)
         stop = min(stop, count)
         span = np.arange(done, stop)
-        first = np.repeat(span, later[span])
+        first, second = _pairs_in_groups(span, later[span])
         if len(first):
-            step = np.arange(len(first)) - np.repeat(
-                np.cumsum(later[span]) - later[span], later[span]
-            )
-            second = first + step + 1
             p, q = head[first], head[second]
             wedge = np.minimum(p, q) * size + np.maximum(p, q)
             at = np.minimum(np.searchsorted(keys, wedge), count - 1)
@@ -217,6 +213,20 @@ def _in_triangles(low: np.ndarray, high: np.ndarray, keys: np.ndarray, size: int
             found[at[closed]] = True
         done = stop
     return found
+
+
+def _later_in_group(keys: np.ndarray) -> np.ndarray:
+    """Per position of the sorted ``keys``: how many later positions share its key."""
+    return np.searchsorted(keys, keys, side="right") - np.arange(len(keys)) - 1
+
+
+def _pairs_in_groups(positions: np.ndarray, later: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (k, k′) of a position k of ``positions`` with each of the ``later[k]``
+    positions right after it (its group's later members, when sorted by group)."""
+    first = np.repeat(positions, later)
+    before = np.cumsum(later) - later  # pairs of the earlier positions
+    second = first + np.arange(len(first)) - np.repeat(before, later) + 1
+    return first, second
 
 
 def _cover_greedily(edges: list[tuple[int, int]], max_size: int) -> list[list[int]]:
@@ -320,10 +330,7 @@ def same_creator_pairs(roster: Roster) -> tuple[np.ndarray, np.ndarray]:
     shared = np.flatnonzero((creators.to_numpy() != "") & (np.bincount(codes)[codes] > 1))
     shared = shared[np.lexsort((shared, codes[shared]))]  # by creator, positions ascending
     group = codes[shared]
-    later = np.searchsorted(group, group, side="right") - np.arange(len(shared)) - 1
-    first = np.repeat(np.arange(len(shared)), later)  # each member with every later one
-    before = np.cumsum(later) - later
-    second = first + np.arange(len(first)) - np.repeat(before, later) + 1
+    first, second = _pairs_in_groups(np.arange(len(shared)), _later_in_group(group))
     left, right = shared[first], shared[second]
     order = np.lexsort((right, left))
     return left[order].astype(np.int64), right[order].astype(np.int64)
