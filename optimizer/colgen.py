@@ -27,6 +27,7 @@ START_MAX = 20_000  # … but at most this many from the overall ranking
 PRICE_MIN = 500  # columns priced in per column-generation round, at least …
 PRICE_SHARE = 0.25  # … or this share of the columns already in, …
 PRICE_MAX = 10_000  # … but at most this many (big rounds cost many simplex iterations)
+ENOUGH_SHARE = 0.5  # the LP may stop once its bound is within this share of the asked gap
 
 
 @dataclass
@@ -91,19 +92,30 @@ class _Generated:
 
 
 def column_generation(
-    model: ArrayModel, deadline: Deadline, threads: int | None, start: np.ndarray | None = None
+    model: ArrayModel,
+    deadline: Deadline,
+    threads: int | None,
+    start: np.ndarray | None = None,
+    gap: float = 0.0,
 ) -> Relaxation:
     """The LP relaxation of the whole problem until no row is broken and no column pays
-    (or the deadline). ``start``: the first columns (default :func:`start_columns`)."""
+    (or the deadline). ``start``: the first columns (default :func:`start_columns`).
+
+    ``gap`` (a fraction of the objective) is the gap the caller asks for: the LP stops as
+    soon as its certified bound lies within :data:`ENOUGH_SHARE` of it above the restricted
+    LP's value, since further rounds could lower the bound by no more than that difference.
+    """
     score = start_scores(model)
     first = start_columns(model, score) if start is None else start
     lp = RestrictedLP(model, first, threads)
     found = _Generated()
-    bound, x, infeasible = generate(lp, model, score, deadline, found=found)
+    bound, x, infeasible = generate(
+        lp, model, score, deadline, found=found, enough=ENOUGH_SHARE * gap
+    )
     certified = np.inf if bound is None else bound.value
     if found.multipliers is not None and not found.converged:
-        # cut short (by the deadline): many columns still have a positive reduced cost, and
-        # the bound that keeps the budget (or count) row counts only what the budget can buy
+        # cut short (by the deadline, or close enough): columns still have a positive reduced
+        # cost, and the bound that keeps the budget (or count) row counts only what it can buy
         certified = min(certified, kept_row_bound(model, *found.multipliers))
     return Relaxation(bound, x, infeasible, lp, score, certified)
 
@@ -131,9 +143,11 @@ def generate(
     deadline: Deadline,
     cutoff: float = -np.inf,
     found: _Generated | None = None,
+    enough: float = 0.0,
 ) -> tuple[DualBound | None, np.ndarray | None, bool]:
     """Grow and re-solve ``lp`` until it is the LP of ``model`` (whose ``lb``/``ub`` must be
-    the LP's), or its bound is at most ``cutoff``: (best bound, last LP x, infeasible).
+    the LP's), or its bound is at most ``cutoff``, or within ``enough`` (a fraction) of the
+    restricted LP's value: (best bound, last LP x, infeasible).
 
     Rows and pairs its solution breaks are added first; then the candidates with the largest
     positive reduced cost are priced in (at most a quarter of the columns already in, at
@@ -169,6 +183,13 @@ def generate(
                 found.multipliers = (answer.pi_rows, answer.pi_pairs)
         if best.value <= cutoff:
             break
+        value = answer.objective  # the restricted LP's: the whole LP's value lies in between
+        if (
+            enough > 0
+            and value is not None
+            and best.value - value <= enough * max(abs(value), 1e-9)
+        ):
+            break  # the bound is as good as the asked gap needs
         pairs = lp.paying(bound)
         if len(pairs):
             lp.add_pairs(pairs)

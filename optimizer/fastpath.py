@@ -350,7 +350,7 @@ def solve_fast(
     try:
         greedy = pool.submit(_timed, _greedy_both, model, early.at)
         if not deadline.passed():
-            relaxation = column_generation(model, early, settings.threads)
+            relaxation = column_generation(model, early, settings.threads, gap=settings.gap)
             bound, lp_x, infeasible = relaxation.bound, relaxation.x, relaxation.infeasible
             size["lp_columns"] = relaxation.columns
         lap("lp")

@@ -167,3 +167,31 @@ def test_keeping_the_budget_row_tightens_an_unconverged_bound(tmp_path):
     plain = dual_bound(model, restricted.pi_rows, restricted.pi_pairs).value
     kept = kept_row_bound(model, restricted.pi_rows, restricted.pi_pairs)
     assert optimum - 1e-6 <= kept < plain - 1e-6 * abs(plain)
+
+
+def test_column_generation_stops_once_its_bound_is_close_enough(tmp_path):
+    """With a gap asked for, the LP may stop early: its certified bound is still above the
+    full LP's optimum (so above the integer optimum), and within the allowed share of the gap
+    above it; with no gap asked for it runs to the full LP."""
+    from optimizer import load_scenario
+    from optimizer.colgen import ENOUGH_SHARE, column_generation, start_scores
+    from optimizer.fastpath import Deadline
+    from optimizer.synthetic import write_instance
+
+    scenario = load_scenario(write_instance(tmp_path, 3000, "typical", seed=1))
+    prepared = prepare(scenario)
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    full, answer = lp_bound(model)
+    assert full is not None and answer.objective is not None
+    lp_value = answer.objective
+    tol = 1e-7 * (1 + abs(lp_value))
+    start = np.argsort(-start_scores(model))[:10]  # a few columns: several rounds to go
+    complete = column_generation(model, Deadline(None), None, start)
+    assert complete.certified == pytest.approx(full.value, rel=1e-7, abs=1e-6)
+    for gap in (1e-6, 1e-3, 0.05):
+        early = column_generation(model, Deadline(None), None, start, gap=gap)
+        assert early.bound is not None and early.x is not None
+        assert lp_value - tol <= early.certified <= lp_value * (1 + ENOUGH_SHARE * gap) + tol
+        assert early.columns <= complete.columns
+    # on this instance the last round is worth skipping at a 5 % gap
+    assert early.certified > complete.certified + tol

@@ -59,7 +59,7 @@ def test_a_tiny_deadline_still_keeps_the_greedy_floor(large, monkeypatch):
     from optimizer.bounds import RestrictedLP
     from optimizer.colgen import Relaxation
 
-    def no_lp(model, deadline, threads, start=None):  # as if the deadline came first
+    def no_lp(model, deadline, threads, start=None, gap=0.0):  # as if the deadline came first
         return Relaxation(None, None, False, RestrictedLP(model, np.zeros(0, int)), model.c)
 
     monkeypatch.setattr(fastpath, "column_generation", no_lp)
