@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import InputError, Problem
 from .numbers import parse_column
-from .reading import normalize_header, read_table
+from .reading import RawTable, normalize_header, numbered, read_table
 from .roster import Roster, row_label
 
 if TYPE_CHECKING:  # SciPy and PuLP load only for coverage reach
@@ -41,13 +41,14 @@ MEMBERSHIP_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def read_columns(
     path: Path, columns: dict[str, tuple[str, ...]], optional: Sequence[str] = ()
-) -> pd.DataFrame:
+) -> RawTable:
     """The table at ``path`` with its columns renamed to ours (first alias found wins).
 
     ``columns`` maps our name to accepted (normalised) headers. A required column that is
     missing is an :class:`InputError` naming every accepted header.
     """
-    frame = read_table(path).frame
+    table = read_table(path)
+    frame = table.frame
     headers = {normalize_header(h): h for h in reversed(list(frame.columns))}
     renames: dict[str, str] = {}
     missing: list[str] = []
@@ -59,7 +60,8 @@ def read_columns(
             missing.append(f"{ours} (or {', '.join(aliases[1:])})" if len(aliases) > 1 else ours)
     if missing:
         raise InputError.single(str(path), "header", f"missing columns: {'; '.join(missing)}")
-    return frame[list(renames)].rename(columns=renames).reset_index(drop=True)
+    table.frame = frame[list(renames)].rename(columns=renames).reset_index(drop=True)
+    return table
 
 
 def text_cells(values: pd.Series) -> np.ndarray:
@@ -221,7 +223,11 @@ def unit_classes(matrix: sp.csr_matrix, weights: np.ndarray) -> list[tuple[tuple
 def load_membership(path: Path, roster: Roster) -> Membership:
     """Read and check a membership table; every bad row is reported at once (InputError)."""
     source = str(path)
-    frame = read_columns(path, MEMBERSHIP_COLUMNS, optional=("weight",))
+    with numbered(read_columns(path, MEMBERSHIP_COLUMNS, optional=("weight",))) as frame:
+        return _membership_from_table(frame, source, roster)
+
+
+def _membership_from_table(frame: pd.DataFrame, source: str, roster: Roster) -> Membership:
     influencers = text_cells(frame["influencer"])
     units = text_cells(frame["unit"])
     positions, problems = roster_positions(source, influencers, roster, "influencer")

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import InputError, Problem
 from .numbers import parse_column
-from .reading import database_label, normalize_header, read_sql, read_table
+from .reading import database_label, normalize_header, numbered, read_sql, read_table
 from .roster import Roster, row_label
 from .scenario import Scenario
 
@@ -338,7 +338,8 @@ def same_creator_pairs(roster: Roster) -> tuple[np.ndarray, np.ndarray]:
 
 def read_overlap_file(path: Path, roster: Roster, shared_kind: str) -> pd.DataFrame:
     """Pairs ``(i, j, share)`` from a file of ``a, b, shared`` rows; every bad row reported."""
-    return read_overlap_table(read_table(path).frame, str(path), roster, shared_kind)
+    with numbered(read_table(path)) as frame:
+        return read_overlap_table(frame, str(path), roster, shared_kind)
 
 
 def read_overlap_table(

@@ -9,23 +9,53 @@ from __future__ import annotations
 import re
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem, did_you_mean
 
 ENCODINGS_TRIED: tuple[str, ...] = ("utf-8-sig", "cp1252", "latin-1")
+HEADER_ROW = 1  # spreadsheet row of the header when no empty row comes before it
 
 
 @dataclass
 class RawTable:
-    """A table read from a file, before validation."""
+    """A table read from a file, before validation.
+
+    ``rows``: the spreadsheet row (1-based) of each row of ``frame`` where empty rows were
+    skipped; ``None`` when the data rows follow the header on row 1 without a gap.
+    """
 
     frame: pd.DataFrame
     encoding: str
     notes: list[str] = field(default_factory=list)
+    rows: np.ndarray | None = None
+
+
+_ROWS: ContextVar[np.ndarray | None] = ContextVar("inflopt_table_rows", default=None)
+
+
+@contextmanager
+def numbered(table: RawTable) -> Iterator[pd.DataFrame]:
+    """Check ``table.frame`` in this block: :func:`sheet_row` then counts its file's rows."""
+    token = _ROWS.set(table.rows)
+    try:
+        yield table.frame
+    finally:
+        _ROWS.reset(token)
+
+
+def sheet_row(position: int) -> int:
+    """Spreadsheet row of the data row at ``position`` (0-based) of the table being checked
+    (:func:`numbered`); header on row 1 and no row skipped outside such a block."""
+    rows = _ROWS.get()
+    return int(rows[position]) if rows is not None else position + HEADER_ROW + 1
 
 
 def normalize_header(name: object) -> str:
@@ -56,18 +86,56 @@ def dedupe_headers(headers: list[str]) -> tuple[list[str], list[str]]:
     return out, notes
 
 
-def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, str]:
+def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, str, np.ndarray | None]:
+    """The cells of a CSV (blank lines skipped), the encoding that read it, and the file row
+    of each grid row when blank lines were skipped (else ``None``: grid row k is file row k+1)."""
     options = {"dtype": str, "keep_default_na": False, "header": None, "skipinitialspace": True}
     if path.suffix.lower() == ".tsv":
         options["sep"] = "\t"
-    if encoding != "auto":
-        return pd.read_csv(path, encoding=encoding, **options), encoding
-    for candidate in ENCODINGS_TRIED:
+    tried = ENCODINGS_TRIED if encoding == "auto" else (encoding,)
+    for candidate in tried:
         try:
-            return pd.read_csv(path, encoding=candidate, **options), candidate
+            grid = pd.read_csv(path, encoding=candidate, **options)
         except UnicodeDecodeError:
+            if candidate == tried[-1]:
+                raise
             continue
+        rows = (
+            _record_rows(path, candidate, str(options.get("sep", ",")))
+            if _has_blank_line(path)
+            else None
+        )
+        return grid, candidate, rows if rows is not None and len(rows) == len(grid) else None
     raise UnicodeDecodeError("auto", b"", 0, 1, "no encoding fits")  # latin-1 always fits
+
+
+def _has_blank_line(path: Path, chunk: int = 1 << 20) -> bool:
+    """Whether the file may hold a blank line (a quick byte scan; may say yes for a line
+    break inside a quoted cell, never no for a real blank line)."""
+    signs = (b"\n\n", b"\n\r\n", b"\r\r")
+    with path.open("rb") as handle:
+        tail = b"\n"  # the first line counts as following a line break
+        while block := handle.read(chunk):
+            window = tail + block
+            if window.startswith((b"\n\r", b"\n\n")) or any(s in window for s in signs):
+                return True
+            tail = block[-2:]
+    return False
+
+
+def data_rows(path: Path, encoding: str = "utf-8-sig", sep: str = ",") -> np.ndarray | None:
+    """The file row of every data row of a CSV read by pandas (blank lines skipped, the first
+    record the header), or ``None`` when the file has no blank line."""
+    return _record_rows(path, encoding, sep)[1:] if _has_blank_line(path) else None
+
+
+def _record_rows(path: Path, encoding: str, sep: str) -> np.ndarray:
+    """The file row (1-based, as a spreadsheet counts) of every record that is not blank."""
+    import csv
+
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep, skipinitialspace=True)
+        return np.array([k for k, record in enumerate(reader, 1) if record], dtype=np.int64)
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:
@@ -85,10 +153,10 @@ def read_table(path: Path, encoding: str = "auto", sheet: str | int | None = Non
     suffix = path.suffix.lower()
     try:
         if suffix in {".csv", ".txt", ".tsv"}:
-            grid, used = _read_csv(path, encoding)
+            grid, used, lines = _read_csv(path, encoding)
         elif suffix in {".xlsx", ".xlsm"}:
             grid = pd.read_excel(path, engine="openpyxl", header=None, sheet_name=sheet or 0)
-            used = "xlsx"
+            used, lines = "xlsx", None
         elif suffix == ".parquet":
             frame = pd.read_parquet(path)
             frame.columns = [clean_header(c) for c in frame.columns]
@@ -97,14 +165,34 @@ def read_table(path: Path, encoding: str = "auto", sheet: str | int | None = Non
             raise InputError.single(source, "", "tables must be .csv, .parquet or .xlsx files")
     except _read_errors() as exc:
         raise InputError.single(source, "", f"cannot read the table: {exc}") from None
-    if grid.empty:
+    filled = np.flatnonzero(~_empty_rows(grid))
+    if filled.size == 0:
         return RawTable(pd.DataFrame(), used)
-    headers, notes = dedupe_headers([clean_header(h) for h in grid.iloc[0].tolist()])
+    headers, notes = dedupe_headers([clean_header(h) for h in grid.iloc[filled[0]].tolist()])
+    numbers = filled + 1 if lines is None else lines[filled]  # spreadsheet rows, 1-based
+    skipped = int(numbers[-1]) - len(numbers)  # empty rows before the last filled one
+    first, last = int(filled[0]), int(filled[-1])
+    gapless = last - first + 1 == len(filled)
+    grid = grid.iloc[first : last + 1] if gapless else grid.iloc[filled]
+    rows = numbers[1:] if skipped else None
+    if skipped:
+        notes.append(f"{skipped} empty row{'s' if skipped > 1 else ''} skipped")
     frame = grid.iloc[1:].reset_index(drop=True)
     frame.columns = headers
     if used not in ("utf-8-sig", "xlsx"):
         notes.append(f"read as {used} (not UTF-8)")
-    return RawTable(frame, used, notes)
+    return RawTable(frame, used, notes, rows)
+
+
+def _empty_rows(grid: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is empty: blank lines, ``,,,`` lines, empty spreadsheet rows."""
+    empty = np.ones(len(grid), dtype=bool)
+    for column in grid.columns:
+        cells = grid[column]
+        empty &= (cells.isna() | cells.eq("")).to_numpy()
+        if not empty.any():
+            break
+    return empty
 
 
 def map_columns(

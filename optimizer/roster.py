@@ -17,7 +17,16 @@ from .errors import InputError, Problem
 from .funnel import assign_tiers, derive_kpis
 from .numbers import MISSING_TEXT, parse_column
 from .ratecard import estimate_costs
-from .reading import database_label, map_columns, normalize_header, read_sql, read_table
+from .reading import (
+    RawTable,
+    database_label,
+    map_columns,
+    normalize_header,
+    numbered,
+    read_sql,
+    read_table,
+    sheet_row,
+)
 from .scenario import RateCard, Scenario
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "followers")
@@ -38,7 +47,6 @@ COUNT_COLUMNS: tuple[str, ...] = ("followers", "cost", "posts", *EXPECTED_COLUMN
 ACTIVITY_COLUMNS: tuple[str, ...] = ("avg_likes", "avg_comments")  # per post, counts
 TEXT_COLUMNS: tuple[str, ...] = ("handle", "platform", "niche", "country", "creator")
 RESERVED_COLUMNS: tuple[str, ...] = ("tier",)
-HEADER_ROWS = 1  # spreadsheet row of the header; data starts on the next row
 
 
 @dataclass
@@ -71,8 +79,9 @@ class Roster:
 
 
 def row_label(position: int) -> str:
-    """Spreadsheet row of a data row (header on row 1)."""
-    return f"row {position + HEADER_ROWS + 1}"
+    """``row N``: the spreadsheet row of a data row of the table being checked
+    (:func:`optimizer.reading.numbered`; else the header is on row 1, no row skipped)."""
+    return f"row {sheet_row(position)}"
 
 
 def _columns_needed(scenario: Scenario) -> dict[str, str]:
@@ -99,6 +108,13 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
     else:
         source = str(path)
         table = read_table(path, settings.encoding, settings.sheet)
+    with numbered(table):
+        return _roster_from_table(scenario, table, source)
+
+
+def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Roster:
+    """Validate and enrich a roster table (inside :func:`numbered`, so rows count right)."""
+    settings = scenario.roster
     problems: list[Problem] = map_columns(table, settings.columns, scenario.source)
     raw = table.frame
     raw.columns = [normalize_header(c) for c in raw.columns]
@@ -256,15 +272,15 @@ def _duplicate_id_mask(
         return keep_all
     if policy == "error":
         for value, positions in repeated.items():
-            rows = ", ".join(str(p + HEADER_ROWS + 1) for p in positions)
+            rows = ", ".join(str(sheet_row(p)) for p in positions)
             problems.append(Problem(source, f"rows {rows}, column id", f"duplicate id {value!r}"))
         return keep_all
     which = "first" if policy == "keep_first" else "last"
     for value, positions in repeated.items():
         kept = positions[0] if which == "first" else positions[-1]
-        rows = ", ".join(str(p + HEADER_ROWS + 1) for p in positions)
+        rows = ", ".join(str(sheet_row(p)) for p in positions)
         notes.append(
-            f"duplicate id {value!r} on rows {rows}: kept row {kept + HEADER_ROWS + 1} ({policy})"
+            f"duplicate id {value!r} on rows {rows}: kept row {sheet_row(kept)} ({policy})"
         )
     return ~(ids.duplicated(keep=which) & (ids != "")).to_numpy()
 

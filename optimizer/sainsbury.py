@@ -40,6 +40,7 @@ from .coverage import (
 )
 from .errors import InputError, Problem
 from .funnel import KPI_COLUMNS
+from .reading import numbered
 from .roster import Roster, row_label
 
 if TYPE_CHECKING:  # SciPy and PuLP load only for Sainsbury reach
@@ -245,62 +246,66 @@ def load_segments(
     """Read and check audience shares and segment sizes; every problem reported at once."""
     sizes, names, problems = _read_sizes(sizes_path)
     source = str(shares_path)
-    frame = read_columns(shares_path, SEGMENT_COLUMNS)
-    influencers = text_cells(frame["influencer"])
-    segments = text_cells(frame["segment"])
-    positions, found = roster_positions(source, influencers, roster, "influencer")
-    problems += found
-    problems += row_problems(source, np.flatnonzero(segments == ""), "segment", "is missing")
-    known = {name: k for k, name in enumerate(names)}
-    codes = np.fromiter((known.get(s, -1) for s in segments), dtype=np.int64, count=len(segments))
-    for p in np.flatnonzero((codes < 0) & (segments != "")):
-        problems.append(
-            Problem(
-                source,
-                f"{row_label(int(p))}, column segment",
-                f"segment {segments[p]!r} has no size in {sizes_path}",
-            )
+    with numbered(read_columns(shares_path, SEGMENT_COLUMNS)) as frame:
+        influencers = text_cells(frame["influencer"])
+        segments = text_cells(frame["segment"])
+        positions, found = roster_positions(source, influencers, roster, "influencer")
+        problems += found
+        problems += row_problems(source, np.flatnonzero(segments == ""), "segment", "is missing")
+        known = {name: k for k, name in enumerate(names)}
+        codes = np.fromiter(
+            (known.get(s, -1) for s in segments), dtype=np.int64, count=len(segments)
         )
-    shares, share_problems = _shares(source, frame["share"])
-    problems += share_problems
-    keys = pd.DataFrame({"influencer": influencers, "segment": segments})
-    problems += duplicate_problems(source, keys, "this influencer–segment pair is")
-    if problems:
-        raise InputError(problems)
-    reach = roster.column(KPI_COLUMNS["reach"]).astype(float)
-    problems += _share_sums(source, roster, positions, shares)
-    penetration = reach[positions] * shares / sizes[codes]
-    problems += _penetration_problems(source, roster, positions, penetration, names, codes, sizes)
-    if problems:
-        raise InputError(problems)
-    import scipy.sparse as sp
+        for p in np.flatnonzero((codes < 0) & (segments != "")):
+            problems.append(
+                Problem(
+                    source,
+                    f"{row_label(int(p))}, column segment",
+                    f"segment {segments[p]!r} has no size in {sizes_path}",
+                )
+            )
+        shares, share_problems = _shares(source, frame["share"])
+        problems += share_problems
+        keys = pd.DataFrame({"influencer": influencers, "segment": segments})
+        problems += duplicate_problems(source, keys, "this influencer–segment pair is")
+        if problems:
+            raise InputError(problems)
+        reach = roster.column(KPI_COLUMNS["reach"]).astype(float)
+        problems += _share_sums(source, roster, positions, shares)
+        penetration = reach[positions] * shares / sizes[codes]
+        problems += _penetration_problems(
+            source, roster, positions, penetration, names, codes, sizes
+        )
+        if problems:
+            raise InputError(problems)
+        import scipy.sparse as sp
 
-    matrix = sp.csr_matrix(
-        (np.minimum(penetration, 1.0), (positions, codes)),
-        shape=(len(roster), len(names)),
-        dtype=float,
-    )
-    matrix.eliminate_zeros()
-    return Segments(matrix, sizes, names, max_error, source)
+        matrix = sp.csr_matrix(
+            (np.minimum(penetration, 1.0), (positions, codes)),
+            shape=(len(roster), len(names)),
+            dtype=float,
+        )
+        matrix.eliminate_zeros()
+        return Segments(matrix, sizes, names, max_error, source)
 
 
 def _read_sizes(path: Path) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     source = str(path)
-    frame = read_columns(path, SIZE_COLUMNS)
-    names = text_cells(frame["segment"])
-    problems = row_problems(source, np.flatnonzero(names == ""), "segment", "is missing")
-    sizes, bad = number_cells(frame["size"])
-    problems += [
-        Problem(source, f"{row_label(p)}, column size", f"{text!r} is not a number")
-        for p, text in bad.items()
-    ]
-    wrong = np.flatnonzero(~(sizes > 0) & ~np.isin(np.arange(len(sizes)), list(bad)))
-    problems += [
-        Problem(source, f"{row_label(int(p))}, column size", f"must be > 0 (got {sizes[p]:g})")
-        for p in wrong
-    ]
-    problems += duplicate_problems(source, pd.DataFrame({"segment": names}), "this segment is")
-    return sizes, names, problems
+    with numbered(read_columns(path, SIZE_COLUMNS)) as frame:
+        names = text_cells(frame["segment"])
+        problems = row_problems(source, np.flatnonzero(names == ""), "segment", "is missing")
+        sizes, bad = number_cells(frame["size"])
+        problems += [
+            Problem(source, f"{row_label(p)}, column size", f"{text!r} is not a number")
+            for p, text in bad.items()
+        ]
+        wrong = np.flatnonzero(~(sizes > 0) & ~np.isin(np.arange(len(sizes)), list(bad)))
+        problems += [
+            Problem(source, f"{row_label(int(p))}, column size", f"must be > 0 (got {sizes[p]:g})")
+            for p in wrong
+        ]
+        problems += duplicate_problems(source, pd.DataFrame({"segment": names}), "this segment is")
+        return sizes, names, problems
 
 
 def _shares(source: str, column: pd.Series) -> tuple[np.ndarray, list[Problem]]:

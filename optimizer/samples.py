@@ -24,6 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .errors import InputError, Problem
+from .reading import RawTable, data_rows, numbered
 from .roster import row_label
 
 SharedAs = Literal["count", "overlap"]
@@ -77,9 +78,14 @@ def read_samples(
     frame.columns = ["influencer", "follower"]
     bad = frame.index[(frame["influencer"] == "") | (frame["follower"] == "")].to_numpy()
     if bad.size:
-        raise InputError(
-            Problem(source, row_label(int(p)), "influencer or follower id is missing") for p in bad
-        )
+        lines = None if path.suffix.lower() == ".parquet" else data_rows(path)
+        if lines is not None and len(lines) != len(frame):  # read another way: not mapped
+            lines = None
+        with numbered(RawTable(frame, "", rows=lines)):
+            raise InputError(
+                Problem(source, row_label(int(p)), "influencer or follower id is missing")
+                for p in bad
+            )
     if symmetric:
         flipped = frame.rename(columns={"influencer": "follower", "follower": "influencer"})
         frame = pd.concat([frame, flipped[["influencer", "follower"]]], ignore_index=True)

@@ -272,3 +272,16 @@ def test_peer_instance_matches_its_enumerated_optimum(
     assert plan.cost == pytest.approx(best)
     assert plan.covered >= coverage * 20 and plan.risk <= risk_cap + TOL
     assert result.kpis["reach"] == plan.covered
+
+
+def test_membership_rows_are_named_by_their_file_row_past_blank_lines(tmp_path: Path) -> None:
+    roster = roster_frame(np.random.default_rng(3), 3)
+    members = pd.DataFrame([("c0", "u1", "1")], columns=["influencer", "unit", "weight"])
+    prepared = prepare(
+        coverage_scenario(tmp_path, roster, members, {"budget": 1000, "objective": {"reach": 1}})
+    )
+    path = tmp_path / "members.csv"
+    path.write_text("influencer,unit,weight\n\nc0,u1,1\n\nghost,u2,1\n")  # ghost on row 5
+    with pytest.raises(InputError) as caught:
+        load_membership(path, prepared.roster)
+    assert [p.where for p in caught.value.problems] == ["row 5, column influencer"]

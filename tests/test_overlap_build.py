@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from optimizer.errors import InputError
 from optimizer.samples import build_tables, read_samples
 
 TWITCH = Path(__file__).resolve().parents[2] / "shared/data/real/overlap/twitch_ENGB_edges.csv"
@@ -118,3 +119,11 @@ def test_cli_writes_both_files_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert again.exit_code == 2
     missing = CliRunner().invoke(main, ["overlap", "build", str(tmp_path / "nope.csv"), "-o", "x"])
     assert missing.exit_code == 2
+
+
+def test_a_sample_row_without_an_id_is_named_by_its_file_row(tmp_path: Path) -> None:
+    path = tmp_path / "follows.csv"
+    path.write_text("influencer,follower\na,f1\n\n\nb,\nc,f2\n")  # b's follower missing: row 5
+    with pytest.raises(InputError) as caught:
+        read_samples(path)
+    assert [p.where for p in caught.value.problems] == ["row 5"]

@@ -81,3 +81,11 @@ def test_one_bad_row_is_reported_by_the_row_loop(
     with pytest.raises(InputError) as caught:
         read_overlap_table(raw, "f.csv", make_roster(), "fraction")
     assert where in str(caught.value) and message in str(caught.value)
+
+
+def test_a_bad_row_after_blank_lines_is_named_by_its_file_row(tmp_path) -> None:
+    path = tmp_path / "overlap.csv"
+    path.write_text("a,b,shared\n\nu01,u02,0.5\n\n\nu03,u04,2\n")  # the bad row is row 6
+    with pytest.raises(InputError) as caught:
+        overlap.read_overlap_file(path, make_roster(), "fraction")
+    assert [p.where for p in caught.value.problems] == ["row 6, column shared"]

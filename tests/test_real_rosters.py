@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -266,3 +267,35 @@ def test_text_cells_are_cleaned_as_exports_write_them() -> None:
 
     cells = pd.Series([" ig_1 ", "N/A", "NA", "nan", None, np.nan, "", "—", "x y", 7], dtype=object)
     assert _texts(cells).tolist() == ["ig_1", "", "NA", "", "", "", "", "", "x y", "7"]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_rows_are_named_as_the_file_counts_them_with_empty_rows(
+    tmp_path: Path, suffix: str
+) -> None:
+    """Empty rows (blank lines, ``,,`` lines, empty spreadsheet rows) are skipped, and every
+    message still names the row a spreadsheet shows."""
+    grid = [
+        [None, None, None],  # row 1: empty, before the header
+        ["id", "followers", "cost"],  # row 2
+        ["a", "1000", "10"],  # row 3
+        [None, None, None],  # row 4
+        ["b", "lots", "20"],  # row 5: not a number
+        ["", "", ""],  # row 6
+        ["c", "3000", "-5"],  # row 7: negative cost
+        ["a", "4000", "40"],  # row 8: a again
+    ]
+    path = tmp_path / f"r.{suffix}"
+    if suffix == "csv":
+        lines = ["" if row[0] is None else ",".join(row) for row in grid]  # blank lines
+        path.write_text("\n".join(lines) + "\n\n")
+    else:
+        pd.DataFrame(grid).to_excel(path, header=False, index=False)
+    with pytest.raises(InputError) as caught:
+        prepare(_scenario(tmp_path, path.name))
+    where = sorted(p.where for p in caught.value.problems)
+    assert where == ["row 5, column followers", "row 7, column cost", "rows 3, 8, column id"]
+    (tmp_path / "fixed.csv").write_text("\n\nid,followers,cost\n\na,1000,10\n,,\nb,2000,20\n\n")
+    prepared = prepare(_scenario(tmp_path, "fixed.csv"))
+    assert prepared.roster.ids == ["a", "b"]
+    assert "4 empty rows skipped" in prepared.roster.notes  # the trailing one is not counted
