@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .arrays import ArrayModel
+from .quiet_highs import new_highs
 
 SAFETY = 1e-9  # relative margin added to every bound against float round-off in the sums
 
@@ -214,8 +215,7 @@ def build_highs(
         lb[:k][fixed_one[cols]] = 1.0
     cost = np.concatenate([model.c[cols], model.pair_c[pairs]])
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     if threads is not None:
         h.setOptionValue("threads", int(threads))
     inf = highspy.kHighsInf
@@ -369,8 +369,7 @@ class RestrictedLP:
 
         self.model = model
         m = model
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
+        self.h = new_highs()
         if threads is not None:
             self.h.setOptionValue("threads", int(threads))
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)

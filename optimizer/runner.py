@@ -437,9 +437,15 @@ class _progress:
 
 
 def _main() -> None:
-    """``python -m optimizer.runner``: run one pickled task from stdin, pickle the report out."""
+    """``python -m optimizer.runner``: run one pickled task from stdin, pickle the report out.
+
+    Standard output carries the pickle alone: whatever else would be printed there (by Python
+    or by a solver's C code) goes to standard error instead.
+    """
     task = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps(execute(task)))
+    with os.fdopen(os.dup(1), "wb") as report:
+        os.dup2(2, 1)
+        report.write(pickle.dumps(execute(task)))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from .errors import SolverError
+from .quiet_highs import swallow_banner
 from .scenario import SolverSettings
 
 if TYPE_CHECKING:  # PuLP loads only when a solver runs
@@ -45,6 +46,7 @@ def available_solvers() -> list[str]:
     """Our names of the solvers installed here."""
     import pulp
 
+    swallow_banner()  # PuLP's availability check builds a Highs
     installed = set(pulp.listSolvers(onlyAvailable=True))
     return [name for name, cls in SOLVER_CLASSES.items() if cls in installed]
 

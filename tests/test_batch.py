@@ -14,10 +14,10 @@ from click.testing import CliRunner
 import cli
 from optimizer.batch import batch_tasks, expand_paths
 from optimizer.generate import write_sample
-from optimizer.runner import TaskOutcome, run_tasks
+from optimizer.runner import TaskOutcome, _execute_subprocess, run_tasks
 from optimizer.scenario import load_scenario
 from optimizer.store import ResultStore
-from optimizer.tasks import make_task
+from optimizer.tasks import execute, make_task
 
 TIMING_KEYS = ("solve_seconds", "build_seconds")
 
@@ -153,6 +153,20 @@ def test_dask_local_cluster_gives_the_pool_results(clients: Path) -> None:
         limited = run_tasks(tasks[:1], dask=cluster.scheduler_address, limit=60)
     assert [comparable(o) for o in remote] == [comparable(o) for o in local]
     assert comparable(limited[0]) == comparable(local[0])
+
+
+def test_a_fresh_interpreter_child_gives_the_inline_result(clients: Path) -> None:
+    """Dask workers run limited tasks in ``python -m optimizer.runner``, whose report comes
+    back as a pickle on stdout: nothing printed there (HiGHS's banner) may corrupt it."""
+    files, _ = expand_paths([str(clients / "client0.yaml")])
+    tasks, _ = batch_tasks(files, None)
+    inline = execute(tasks[0])
+    child = _execute_subprocess(tasks[0], 60)
+    assert child["error"] is None, child["error"]
+    assert child["result"]["status"] == "optimal"
+    assert {k: v for k, v in child["result"].items() if k not in TIMING_KEYS} == {
+        k: v for k, v in inline["result"].items() if k not in TIMING_KEYS
+    }
 
 
 def test_one_bad_scenario_is_reported_and_the_others_solve(clients: Path, tmp_path: Path) -> None:

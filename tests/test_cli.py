@@ -435,6 +435,19 @@ def test_help_and_validate_load_no_solver_stack():
     assert done.stdout.strip().splitlines()[-1] == "heavy:"
 
 
+@pytest.mark.parametrize("extra", [[], ["--exact-full"]])
+def test_json_on_stdout_parses_in_a_fresh_process(extra):
+    """``inflopt solve --format json`` in a new interpreter prints JSON and nothing else on
+    stdout (highspy 1.16 prints a banner from C for the first solver object of a process)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, str(ROOT / "cli.py"), "solve", str(FAST), "--format", "json"]
+    done = subprocess.run([*command, *extra], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "optimal"
+
+
 def test_the_fast_path_loads_no_pulp(tmp_path):
     """A solve on the fast path imports HiGHS and SciPy but neither PuLP nor NetworkX (they
     cost start-up time and ~40 MB); the full model still loads PuLP when it is needed."""
