@@ -238,3 +238,20 @@ def test_the_greedy_reaches_a_spend_floor_the_influencer_cap_would_block(tmp_pat
     assert bound is not None and found.value <= bound.value
     monkeypatch.setattr(greedy, "dear_enough", lambda model: None)
     assert greedy_portfolio(scenario, prepared.roster, prepared.overlap, model) is None
+    monkeypatch.undo()
+
+    # the try among the dear ones by value comes before the slow tries by amount
+    tries: list[tuple[bool, int]] = []
+    cover = greedy._cover
+
+    def recording(state, alive, deadline, by_amount=False):
+        tries.append((by_amount, int(alive.sum())))
+        return cover(state, alive, deadline, by_amount)
+
+    monkeypatch.setattr(greedy, "_cover", recording)
+    x = greedy.greedy_slots(model)
+    picked = [int(p) for p in model.positions[x > 0.5]]
+    assert check_selection(scenario, prepared.roster, prepared.overlap, picked) == []
+    n, few = model.n, int(dear.sum())  # each try covers twice (before and after the fill)
+    assert tries[:4] == [(False, n), (False, n), (False, few), (False, few)]
+    assert tries[4:6] == [(True, n), (True, n)]  # here the tries by value all fail
