@@ -25,6 +25,7 @@ portfolio with ``x_j = 1`` can beat it, and ``x_j`` is fixed to 0 (and symmetric
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ import scipy.sparse as sp
 
 from .arrays import ArrayModel
 from .quiet_highs import new_highs
+
+log = logging.getLogger(__name__)
 
 SAFETY = 1e-9  # relative margin added to every bound against float round-off in the sums
 
@@ -170,6 +173,10 @@ class HighsAnswer:
     pi_rows: np.ndarray | None  # LP only: multipliers of A's rows (0 outside)
     pi_pairs: np.ndarray | None  # LP only: multipliers per model pair (0 outside)
     seconds: float
+    misreported: bool = False  # a MIP claimed an objective its own solution does not have
+
+
+CLAIM_TOLERANCE = 1e-6  # relative: a MIP's claimed objective vs its solution's own value
 
 
 def build_highs(
@@ -309,7 +316,21 @@ def read_answer(model: ArrayModel, h, sub: SubModel, integer: bool, seconds: flo
         word = "feasible"
     else:
         word = "no_solution"
+    if integer and objective is not None and _misreported(h, values, objective):
+        # seen with highspy 1.16 given a start: "optimal", the start returned as the solution
+        # and the LP bound as its objective. Nothing it says is proof: the solution only.
+        log.info("HiGHS claimed objective %.9g for a solution worth less", objective)
+        lp = h.getLp()
+        objective = float(np.dot(lp.col_cost_, values) + lp.offset_)
+        return HighsAnswer("feasible", x, objective, None, None, None, seconds, misreported=True)
     return HighsAnswer(word, x, objective, bound, pi_rows, pi_pairs, seconds)
+
+
+def _misreported(h, values: np.ndarray, claimed: float) -> bool:
+    """Does the objective HiGHS reports differ from that of the solution it returns?"""
+    lp = h.getLp()
+    own = float(np.dot(lp.col_cost_, values) + lp.offset_)
+    return abs(own - claimed) > CLAIM_TOLERANCE * (1.0 + abs(own))
 
 
 def solve_sub(
@@ -337,7 +358,15 @@ def solve_sub(
     if not finished:
         _abandoned.append(h)  # keep it alive until its thread ends
         return HighsAnswer("abandoned", None, None, None, None, None, seconds)
-    return read_answer(model, h, sub, integer, seconds)
+    answer = read_answer(model, h, sub, integer, seconds)
+    if answer.misreported and start is not None:  # once more, without the start
+        again = solve_sub(
+            model, cols, integer, deadline, time_limit=time_limit, gap=gap,
+            fixed_one=fixed_one, threads=threads,
+        )  # fmt: skip
+        again.seconds += answer.seconds
+        return again if again.x is not None or again.status == "infeasible" else answer
+    return answer
 
 
 _abandoned: list[object] = []

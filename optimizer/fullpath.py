@@ -79,6 +79,9 @@ def run_full(
     t0 = time.perf_counter()
     try:
         outcome = run(built.problem, settings, solver)
+        if outcome.misreported and solver.optionsDict.get("warmStart"):
+            solver.optionsDict["warmStart"] = False  # once more, without the start
+            outcome = run(built.problem, settings, solver)
     except Abandoned:
         outcome = SolveOutcome(
             Status.NO_SOLUTION, None, None, None, time.perf_counter() - t0, settings.name

@@ -40,6 +40,7 @@ class SolveOutcome:
     gap: float | None
     seconds: float
     solver: str
+    misreported: bool = False  # "optimal" claimed with a bound outside the gap: not trusted
 
 
 def available_solvers() -> list[str]:
@@ -108,5 +109,18 @@ def run(
         bound = objective
     if status is Status.OPTIMAL and gap is None:
         gap = 0.0
+    misreported = status is Status.OPTIMAL and _outside_gap(objective, bound, settings.gap)
+    if misreported:  # seen with highspy 1.16 given a start: the start back, the LP bound
+        log.info("solver %s claimed optimal %s with bound %s", settings.name, objective, bound)
+        status, gap = Status.FEASIBLE, None
     log.debug("solver %s stopped: %s (%s) in %.3fs", settings.name, reason.name, status, seconds)
-    return SolveOutcome(status, objective, bound, gap, seconds, settings.name.lower())
+    return SolveOutcome(status, objective, bound, gap, seconds, settings.name.lower(), misreported)
+
+
+def _outside_gap(objective: float | None, bound: float | None, gap: float) -> bool:
+    """Is ``bound`` further from ``objective`` than the relative ``gap`` (plus the solvers'
+    absolute gap, 1e-6, and round-off) allows?"""
+    if objective is None or bound is None:
+        return False
+    allowed = gap * max(abs(objective), abs(bound)) + 1e-6 + 1e-9 * abs(objective)
+    return abs(bound - objective) > allowed

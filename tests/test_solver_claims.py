@@ -1,0 +1,156 @@
+"""What HiGHS claims is checked, not trusted: a warm-started MIP that reports an objective its
+solution does not have, or "optimal" with a bound outside the gap, proves nothing and is run
+again without the start.
+
+highspy 1.16.0 did exactly that on the knapsack below (found by the property tests): given the
+greedy portfolio (86.4) as a start it answered "optimal", returned the start, and reported the
+LP bound (90.6) as its objective; the optimum is 90.0. pyproject keeps highspy below 1.16; the
+checks stay for whatever version comes next.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_scenario
+
+from optimizer import bounds, solve
+from optimizer.arrays import build_arrays
+from optimizer.engine import prepare, with_solver_overrides
+from optimizer.solver import _outside_gap
+
+COSTS = [1654, 10, 10, 10, 996, 10, 776, 10, 110, 182, 1148, 285, 1662, 154, 10, 10, 10]
+COSTS += [4690, 10, 346, 10, 10]
+CONVERSIONS = [2.1, 0.1, 0, 0, 0, 0.1, 0, 0, 0.2, 0.3, 2.0, 0.1, 5.6, 0.1, 0, 3.6, 0, 8.1, 0]
+CONVERSIONS += [3.5, 5.5, 14.0]
+BUDGET = 9841
+
+
+def knapsack_optimum(costs: list[int], values: list[float], budget: int) -> float:
+    """The 0/1 knapsack optimum by dynamic programming over whole currency units."""
+    best = np.zeros(budget + 1)
+    for cost, value in zip(costs, values, strict=True):
+        if cost <= budget:
+            best[cost:] = np.maximum(best[cost:], best[: budget + 1 - cost] + value)
+    return float(best[-1])
+
+
+@pytest.fixture
+def knapsack(tmp_path):
+    n = len(COSTS)
+    roster = pd.DataFrame(
+        {
+            "id": [f"p{k:02d}" for k in range(n)],
+            "followers": 500,
+            "cost": COSTS,
+            "platform": "instagram",
+            "authenticity": 0.5,
+            "expected_reach": 0,
+            "expected_engagement": 0,
+            "expected_conversions": CONVERSIONS,
+        }
+    )
+    scenario = {
+        "budget": BUDGET,
+        "objective": {"reach": 0.0, "engagement": 0.0, "conversions": 2.0},
+        "solver": {"gap": 0, "time_limit": 30},
+    }
+    return make_scenario(tmp_path, roster, scenario)
+
+
+@pytest.mark.parametrize("strategy", ["full", "fast"])
+def test_the_warm_started_knapsack_reaches_its_optimum(knapsack, strategy):
+    optimum = knapsack_optimum(COSTS, [2 * c for c in CONVERSIONS], BUDGET)
+    assert optimum == pytest.approx(90.0)
+    result = solve(with_solver_overrides(knapsack, strategy=strategy))
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(optimum, abs=1e-9)
+    assert result.bound == pytest.approx(optimum, abs=1e-6)
+
+
+def test_optimal_with_a_bound_outside_the_gap_is_not_trusted():
+    assert _outside_gap(86.4, 90.6, 0.0)
+    assert _outside_gap(86.4, 90.6, 0.04)  # 4.9 % apart
+    assert not _outside_gap(86.4, 90.6, 0.05)
+    assert not _outside_gap(90.0, 90.0 + 5e-7, 0.0)  # within the solvers' absolute gap
+    assert not _outside_gap(-90.0, -90.0, 0.0)
+    assert not _outside_gap(None, 90.6, 0.0)
+
+
+class _Claims:
+    """A finished HiGHS run that says what it is told (its model: max 4·x0 + 3·x1 + 1)."""
+
+    def __init__(self, claimed: float) -> None:
+        import highspy
+
+        self.status = highspy.HighsModelStatus.kOptimal
+        self.claimed = claimed
+
+    def getModelStatus(self):
+        return self.status
+
+    def getInfo(self):
+        return SimpleNamespace(
+            primal_solution_status=2, objective_function_value=self.claimed, mip_dual_bound=8.0
+        )
+
+    def getSolution(self):
+        return SimpleNamespace(col_value=[1.0, 0.0], dual_valid=False)
+
+    def getLp(self):
+        return SimpleNamespace(col_cost_=[4.0, 3.0], offset_=1.0)
+
+
+def _two_slot_model(knapsack):
+    prepared = prepare(knapsack)
+    model = build_arrays(knapsack, prepared.roster, prepared.overlap)
+    sub = bounds.SubModel(cols=np.array([0, 1]), pairs=np.zeros(0, dtype=np.int64), n_rows=1)
+    return model, sub
+
+
+def test_a_misreported_mip_objective_is_neither_a_proof_nor_a_bound(knapsack):
+    model, sub = _two_slot_model(knapsack)
+    honest = bounds.read_answer(model, _Claims(5.0), sub, True, 0.1)
+    assert (honest.status, honest.objective, honest.mip_bound) == ("optimal", 5.0, 8.0)
+    assert not honest.misreported
+    lying = bounds.read_answer(model, _Claims(8.0), sub, True, 0.1)
+    assert lying.misreported
+    assert (lying.status, lying.objective, lying.mip_bound) == ("feasible", 5.0, None)
+    assert lying.x is not None and lying.x[0] == 1.0
+
+
+def test_a_misreported_warm_start_is_solved_again_without_it(knapsack, monkeypatch):
+    model, _sub = _two_slot_model(knapsack)
+    starts: list[bool] = []
+    read = bounds.read_answer
+
+    def first_misreported(model, h, sub, integer, seconds):
+        answer = read(model, h, sub, integer, seconds)
+        if not starts[-1]:
+            return answer
+        return bounds.HighsAnswer("feasible", answer.x, 0.0, None, None, None, 0.0, True)
+
+    real_build = bounds.build_highs
+
+    def recording_build(model, cols, integer, fixed_one=None, threads=None):
+        h, sub = real_build(model, cols, integer, fixed_one, threads)
+        original = h.setSolution
+        starts.append(False)
+
+        def noting(*args):
+            starts[-1] = True
+            return original(*args)
+
+        h.setSolution = noting
+        return h, sub
+
+    monkeypatch.setattr(bounds, "read_answer", first_misreported)
+    monkeypatch.setattr(bounds, "build_highs", recording_build)
+    cols = np.arange(model.n)
+    answer = bounds.solve_sub(model, cols, True, gap=0.0, start=np.zeros(model.n))
+    assert starts == [True, False]
+    assert answer.status == "optimal" and not answer.misreported
+    assert model.reported(answer.objective) == pytest.approx(90.0)
