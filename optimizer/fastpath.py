@@ -78,7 +78,7 @@ POLISH_SECONDS = 10.0  # … and its time limit without a deadline (with one: a 
 BRANCH_SECONDS = 10.0  # branching on the LP without a deadline (with one: a quarter of the rest)
 RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
 RESERVE_PER_CANDIDATE = 2e-6  # … and this many more per candidate (2 s at 1,000,000)
-ROUNDING_PER_CANDIDATE = 2e-6  # LP and greedy stop this much earlier: time to round the LP x
+ROUNDING_PER_CANDIDATE = 3e-6  # LP and greedy stop this much earlier: time to round the LP x
 GREEDY_GRACE = 0.1  # seconds the engine waits for a greedy past its deadline
 
 
