@@ -154,3 +154,53 @@ def test_a_misreported_warm_start_is_solved_again_without_it(knapsack, monkeypat
     assert starts == [True, False]
     assert answer.status == "optimal" and not answer.misreported
     assert model.reported(answer.objective) == pytest.approx(90.0)
+
+
+class _Answered:
+    """A PuLP problem whose solve reports what it is told (no solver runs)."""
+
+    def __init__(self, objective: float, bound: float) -> None:
+        self.stats = SimpleNamespace(
+            status=1, has_solution=True, objective=objective, best_bound=bound, gap_rel=0.0
+        )
+
+    def solve(self, solver):
+        return self.stats
+
+
+@pytest.mark.parametrize(
+    ("name", "bound", "expected"),
+    [("highs", 90.6, "feasible"), ("highs", 86.4, "optimal"), ("cbc", 87.0, "optimal")],
+)
+def test_run_trusts_optimal_only_with_a_bound_within_the_gap(name, bound, expected):
+    """HiGHS's "optimal" with a bound 4.9 % away is a portfolio, not a proof. CBC may prune
+    up to its cutoff increment on integral objectives, so its claim stands."""
+    from optimizer.scenario import SolverSettings
+    from optimizer.solver import run
+
+    settings = SolverSettings(name=name, gap=0.0)
+    outcome = run(_Answered(86.4, bound), settings, solver=object())
+    assert outcome.status == expected
+    assert outcome.misreported is (expected == "feasible")
+    assert outcome.objective == 86.4 and outcome.bound == bound
+
+
+def test_the_full_path_solves_a_misreported_warm_start_again_without_it(knapsack, monkeypatch):
+    from optimizer import fullpath
+    from optimizer.solver import SolveOutcome, Status
+
+    real_run = fullpath.run
+    warm_starts: list[bool] = []
+
+    def first_misreported(problem, settings, solver):
+        warm_starts.append(bool(solver.optionsDict.get("warmStart")))
+        outcome = real_run(problem, settings, solver)
+        if len(warm_starts) > 1:
+            return outcome
+        return SolveOutcome(Status.FEASIBLE, 86.4, 90.6, None, 0.0, "highs", misreported=True)
+
+    monkeypatch.setattr(fullpath, "run", first_misreported)
+    result = solve(with_solver_overrides(knapsack, strategy="full"))
+    assert warm_starts == [True, False]
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(90.0)
