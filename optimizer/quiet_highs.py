@@ -31,8 +31,14 @@ def swallow_banner() -> None:
             return
         import highspy
 
-        sys.stdout.flush()
-        saved = os.dup(1)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        try:
+            saved = os.dup(1)
+        except OSError:  # no stdout at all: nothing to protect
+            highspy.Highs()
+            _swallowed = True
+            return
         try:
             with open(os.devnull, "wb") as null:
                 os.dup2(null.fileno(), 1)

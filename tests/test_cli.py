@@ -448,6 +448,22 @@ def test_json_on_stdout_parses_in_a_fresh_process(extra):
     assert json.loads(done.stdout)["status"] == "optimal"
 
 
+def test_a_solve_without_stdout_still_writes_its_output_file(tmp_path):
+    """Started with file descriptor 1 closed (a service, ``>&-``), the solve still runs: the
+    HiGHS banner guard finds no stdout to protect and steps aside."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "result.json"
+    command = [sys.executable, str(ROOT / "cli.py"), "solve", str(FAST), "-o", str(out)]
+    done = subprocess.run(
+        command, stderr=subprocess.PIPE, text=True, check=False, preexec_fn=lambda: os.close(1)
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["status"] == "optimal"
+
+
 def test_the_fast_path_loads_no_pulp(tmp_path):
     """A solve on the fast path imports HiGHS and SciPy but neither PuLP nor NetworkX (they
     cost start-up time and ~40 MB); the full model still loads PuLP when it is needed."""
