@@ -117,7 +117,7 @@ def run(
     )
     if misreported:  # seen with highspy 1.16 given a start: the start back, the LP bound
         log.info("solver %s claimed optimal %s with bound %s", settings.name, objective, bound)
-        status, gap = Status.FEASIBLE, None
+        status, bound, gap = Status.FEASIBLE, None, None  # its bound is as suspect
     log.debug("solver %s stopped: %s (%s) in %.3fs", settings.name, reason.name, status, seconds)
     return SolveOutcome(status, objective, bound, gap, seconds, settings.name.lower(), misreported)
 
