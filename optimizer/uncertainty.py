@@ -158,17 +158,21 @@ def rate_factors(
     Rates of 0 (or cv 0) give a factor of exactly 1: nothing to be uncertain about.
     """
     m = np.asarray(mean, dtype=float)
-    factors = np.ones((draws, m.size))
     live = (m > 0) & (m < 1) if distribution == "beta" else m > 0
     if cv <= 0 or not live.any():
-        return factors
+        return np.ones((draws, m.size))
     if distribution == "lognormal":
         sigma2 = np.log1p(cv**2)
-        normal = rng.normal(-sigma2 / 2, np.sqrt(sigma2), size=(draws, int(live.sum())))
-        factors[:, live] = np.exp(normal)
-        return factors
-    alpha, beta = beta_parameters(m[live], cv)
-    factors[:, live] = rng.beta(alpha, beta, size=(draws, int(live.sum()))) / m[live]
+        drawn = rng.normal(-sigma2 / 2, np.sqrt(sigma2), size=(draws, int(live.sum())))
+        np.exp(drawn, out=drawn)
+    else:
+        alpha, beta = beta_parameters(m[live], cv)
+        drawn = rng.beta(alpha, beta, size=(draws, int(live.sum())))
+        drawn /= m[live]
+    if live.all():  # the usual case: no second matrix
+        return drawn
+    factors = np.ones((draws, m.size))
+    factors[:, live] = drawn
     return factors
 
 
@@ -222,7 +226,9 @@ def simulate(
             for column, c in zip(rates, cvs, strict=True)
         )
         total_engagement += f_eng @ engagement[part]
-        total_conversions += (f_eng * f_click * f_conv) @ conversions[part]
+        f_click *= f_eng  # in place (the same products as f_eng · f_click · f_conv): memory
+        f_click *= f_conv
+        total_conversions += f_click @ conversions[part]
     return Simulation(
         engagement=total_engagement,
         conversions=total_conversions,

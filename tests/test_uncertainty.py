@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -138,3 +139,42 @@ def test_summary_draws_are_capped_only_for_huge_portfolios() -> None:
     assert summary_draws(10_000, 10**6) == SUMMARY_MIN_DRAWS
     assert summary_draws(150, 10**6) == 150  # never more than asked
     assert summary_draws(10_000, 0) == 10_000
+
+
+@pytest.mark.parametrize("distribution", ["beta", "lognormal"])
+def test_the_lean_products_equal_the_plain_formula(roster: Roster, distribution) -> None:
+    """The simulation multiplies its factor matrices in place (less memory); the totals must
+    be exactly those of the plain formula, which draws the same numbers: per chunk, the
+    engagement, click and conversion factors of the live rates (others 1), then
+    engagement · f_eng and conversions · f_eng · f_click · f_conv."""
+    from optimizer.uncertainty import beta_parameters
+
+    picks = list(range(40))
+    frame = roster.frame.iloc[picks]
+    rates = {c: frame[c].to_numpy(dtype=float).copy() for c in ("engagement_rate", "click_rate")}
+    rates["conversion_rate"] = frame["conversion_rate"].to_numpy(dtype=float).copy()
+    rates["click_rate"][::3] = 0.0  # some rates not live: their factor is exactly 1
+    patched = roster.frame.copy()
+    patched.loc[patched.index[picks], "click_rate"] = rates["click_rate"]
+    lean = simulate(
+        replace(roster, frame=patched), picks, draws=500, seed=3, distribution=distribution
+    )
+
+    rng = np.random.default_rng(3)
+    engagement = frame["expected_engagement"].to_numpy(dtype=float)
+    conversions = frame["expected_conversions"].to_numpy(dtype=float)
+    factors = []
+    for column in rates:
+        m = rates[column]
+        live = (m > 0) & (m < 1) if distribution == "beta" else m > 0
+        f = np.ones((500, m.size))
+        if distribution == "beta":
+            a, b = beta_parameters(m[live], 0.3)
+            f[:, live] = rng.beta(a, b, size=(500, int(live.sum()))) / m[live]
+        else:
+            s2 = np.log1p(0.3**2)
+            f[:, live] = np.exp(rng.normal(-s2 / 2, np.sqrt(s2), size=(500, int(live.sum()))))
+        factors.append(f)
+    f_eng, f_click, f_conv = factors
+    assert np.array_equal(lean.engagement, f_eng @ engagement)
+    assert np.array_equal(lean.conversions, (f_eng * f_click * f_conv) @ conversions)
