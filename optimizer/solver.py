@@ -124,8 +124,9 @@ def run(
 
 def _outside_gap(objective: float | None, bound: float | None, gap: float) -> bool:
     """Is ``bound`` further from ``objective`` than the relative ``gap`` (plus the solvers'
-    absolute gap, 1e-6, and round-off) allows?"""
+    absolute gap, 1e-6, and 1e-7 relative for the objective recomputed from values that are
+    integral only within the solver's tolerance) allows?"""
     if objective is None or bound is None:
         return False
-    allowed = gap * max(abs(objective), abs(bound)) + 1e-6 + 1e-9 * abs(objective)
+    allowed = gap * max(abs(objective), abs(bound)) + 1e-6 + 1e-7 * abs(objective)
     return abs(bound - objective) > allowed
