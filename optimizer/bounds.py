@@ -316,21 +316,20 @@ def read_answer(model: ArrayModel, h, sub: SubModel, integer: bool, seconds: flo
         word = "feasible"
     else:
         word = "no_solution"
-    if integer and objective is not None and _misreported(h, values, objective):
-        # seen with highspy 1.16 given a start: "optimal", the start returned as the solution
-        # and the LP bound as its objective. Nothing it says is proof: the solution only.
-        log.info("HiGHS claimed objective %.9g for a solution worth less", objective)
-        lp = h.getLp()
-        objective = float(np.dot(lp.col_cost_, values) + lp.offset_)
-        return HighsAnswer("feasible", x, objective, None, None, None, seconds, misreported=True)
+    if integer and objective is not None:
+        own = _own_objective(h, values)
+        if abs(own - objective) > CLAIM_TOLERANCE * (1.0 + abs(own)):
+            # seen with highspy 1.16 given a start: "optimal", the start returned as the
+            # solution and the LP bound as its objective. Nothing it says is proof.
+            log.info("HiGHS claimed objective %.9g for a solution worth %.9g", objective, own)
+            return HighsAnswer("feasible", x, own, None, None, None, seconds, misreported=True)
     return HighsAnswer(word, x, objective, bound, pi_rows, pi_pairs, seconds)
 
 
-def _misreported(h, values: np.ndarray, claimed: float) -> bool:
-    """Does the objective HiGHS reports differ from that of the solution it returns?"""
+def _own_objective(h, values: np.ndarray) -> float:
+    """The objective of the solution ``values`` of ``h``'s model, computed here."""
     lp = h.getLp()
-    own = float(np.dot(lp.col_cost_, values) + lp.offset_)
-    return abs(own - claimed) > CLAIM_TOLERANCE * (1.0 + abs(own))
+    return float(np.dot(lp.col_cost_, values) + lp.offset_)
 
 
 def solve_sub(

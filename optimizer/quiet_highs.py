@@ -34,18 +34,19 @@ def swallow_banner() -> None:
         if sys.stdout is not None:
             sys.stdout.flush()
         try:
-            saved = os.dup(1)
+            saved: int | None = os.dup(1)
         except OSError:  # no stdout at all: nothing to protect
-            highspy.Highs()
-            _swallowed = True
-            return
+            saved = None
         try:
-            with open(os.devnull, "wb") as null:
-                os.dup2(null.fileno(), 1)
-                highspy.Highs()
+            if saved is not None:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.close(null)
+            highspy.Highs()
         finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+            if saved is not None:
+                os.dup2(saved, 1)
+                os.close(saved)
         _swallowed = True
 
 
