@@ -16,7 +16,9 @@ discounts) and solvers other than HiGHS always use the full model, and the resul
    reduced cost priced in until none is; every round's multipliers give a **certified bound
    of the whole problem** (:mod:`optimizer.bounds`). Meanwhile, on a thread of its own (HiGHS
    releases the GIL), a greedy portfolio (:mod:`optimizer.greedy`): the floor;
-3. LP rounding (:func:`optimizer.greedy.round_lp`): the LP's ones, mended and filled;
+3. LP rounding (:func:`optimizer.greedy.round_lp`): the LP's ones, mended and filled, then
+   improved by add / drop / swap moves (:mod:`optimizer.swaps`) — as is every portfolio the
+   polishing and the MIPs below return;
 4. polishing: a small MIP on the LP's support, the incumbent's picks and the
    :data:`POLISH_EXTRA` least-settled candidates — the near-optimal incumbent that fixing
    needs;
@@ -66,6 +68,7 @@ from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
 from .solver import SolveOutcome, Status
+from .swaps import improve
 from .verify import check_selection
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,7 @@ RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the resu
 RESERVE_PER_CANDIDATE = 2e-6  # … and this many more per candidate (2 s at 1,000,000)
 ROUNDING_PER_CANDIDATE = 3e-6  # LP and greedy stop this much earlier: time to round the LP x
 GREEDY_GRACE = 0.1  # seconds the engine waits for a greedy past its deadline
+SWAP_SECONDS = 0.25  # local search per portfolio at most (and a tenth of the time left)
 
 
 class Abandoned(Exception):
@@ -208,6 +212,12 @@ def _timed[T](function: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T,
     """``function(*args, **kwargs)`` and the seconds it took."""
     started = time.perf_counter()
     return function(*args, **kwargs), time.perf_counter() - started
+
+
+def _swap_until(deadline: Deadline) -> float:
+    """When a local search stops: :data:`SWAP_SECONDS` from now, or sooner by a tenth of the
+    time left."""
+    return time.perf_counter() + min(SWAP_SECONDS, deadline.left() / 10)
 
 
 def _polish_seconds(deadline: Deadline) -> float:
@@ -362,20 +372,25 @@ def solve_fast(
     size["greedy_value"] = model.reported(best.value) if best.x is not None else None
     lap("greedy")  # waiting for it after the LP, and its re-check
 
+    promise: list[np.ndarray] = []  # outsiders by reduced cost, for the local search
+
+    def offer_improved(x: np.ndarray | None) -> bool:  # x, and x after local search
+        kept = best.offer(scenario, roster, overlap, model, x)
+        if x is None or deadline.passed():
+            return kept
+        if bound is not None and not promise:
+            promise.append(np.argsort(-bound.d_x, kind="stable"))
+        better = improve(model, x, promise[0] if promise else None, _swap_until(deadline))
+        return best.offer(scenario, roster, overlap, model, better) or kept
+
     def offer_rounded(x: np.ndarray) -> bool:  # an LP solution, rounded, if it re-checks
         return best.offer(scenario, roster, overlap, model, round_lp(model, x, deadline.at))
 
     if lp_x is not None and not deadline.passed():
-        offer_rounded(lp_x)
+        offer_improved(round_lp(model, lp_x, deadline.at))
         lap("rounding")
         if not _close(_certified(relaxation), best, settings.gap) and not deadline.passed():
-            best.offer(
-                scenario,
-                roster,
-                overlap,
-                model,
-                _polish(model, bound, lp_x, best, deadline, settings),
-            )
+            offer_improved(_polish(model, bound, lp_x, best, deadline, settings))
             lap("polish")
     certified = _certified(relaxation)  # the best bound so far (max sense)
     space, fixing = model, bound  # where better portfolios lie, and the bound to fix by there
@@ -421,7 +436,7 @@ def solve_fast(
             fixed_one=fixed == 1,
             threads=settings.threads,
         )
-        improved = best.offer(scenario, roster, overlap, model, answer.x)
+        improved = offer_improved(answer.x)
         lap("mip")
         if whole:  # the MIP saw every candidate not fixed (nor settled by branching): its
             # bound covers every portfolio better than the incumbent

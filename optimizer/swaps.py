@@ -1,0 +1,174 @@
+"""Local search on a portfolio: add one, drop one or swap one for another, keeping every row.
+
+The LP's rounding and the short MIPs of the fast path leave portfolios that one exchange can
+still improve: a cheap pick out and a better one in, when the budget and the count are both
+full. :func:`improve` takes the best such move (objective with shared reach counted exactly)
+while one gains, over a *pool* of outsiders (the first :data:`POOL` in the caller's order),
+and returns the portfolio it ends at. Every move keeps every row of the array model:
+
+* rows whose coefficients are all 1 with only an upper limit (conflicts, cliques, creator
+  limits, max counts) are checked sparsely — a swap may enter ``j`` into a full row only if
+  ``i`` leaves that row;
+* the other rows (budget, counts with a minimum, spend shares, resources, targets; the reach
+  target with its shared-reach terms) are checked densely over the pool.
+
+The result is not yet re-checked: callers pass it to the independent re-check like any other.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from .arrays import ArrayModel
+
+POOL = 2_000  # outsiders considered per move, in the caller's order …
+MAX_CELLS = 500_000  # … fewer when picks × pool would exceed this …
+MIN_POOL = 100  # … but not fewer than this (no search then)
+MAX_MOVES = 500  # moves at most per call
+TOLERANCE = 1e-9  # relative slack on rows (the re-check allows 1e-6)
+
+
+def _packing_rows(model: ArrayModel) -> np.ndarray:
+    """Rows with every coefficient 1 and only an upper limit."""
+    a = model.A
+    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    all_ones = np.ones(a.shape[0], dtype=bool)
+    all_ones[rows[a.data != 1.0]] = False
+    return all_ones & ~np.isfinite(model.lo) & np.isfinite(model.hi)
+
+
+def _symmetric(model: ArrayModel, values: np.ndarray, slots: np.ndarray) -> sp.csr_matrix:
+    """The pairs among ``slots`` as a symmetric matrix over them, holding ``values``."""
+    where = np.full(model.n, -1, dtype=np.int64)
+    where[slots] = np.arange(len(slots))
+    a, b = where[model.pair_i], where[model.pair_j]
+    inside = (a >= 0) & (b >= 0)
+    a, b, v = a[inside], b[inside], values[inside]
+    rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
+    return sp.csr_matrix((np.concatenate([v, v]), (rows, cols)), shape=(len(slots), len(slots)))
+
+
+def _with_picks(model: ArrayModel, values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per slot: the sum of ``values`` over its pairs whose other end is picked."""
+    n = model.n
+    return np.bincount(model.pair_i, values * x[model.pair_j], n) + np.bincount(
+        model.pair_j, values * x[model.pair_i], n
+    )
+
+
+def improve(
+    model: ArrayModel,
+    x: np.ndarray,
+    order: np.ndarray | None = None,
+    deadline: float | None = None,
+) -> np.ndarray:
+    """``x`` (0/1 over slots, every row held) after best-improvement add, drop and swap moves.
+
+    ``order``: outsiders by promise (default: objective coefficient, highest first); the first
+    :data:`POOL` not picked are tried (fewer for large portfolios, see :data:`MAX_CELLS`).
+    Stops when no move gains, after :data:`MAX_MOVES`, or at the wall-clock ``deadline``
+    (perf_counter seconds). Returns ``x`` unchanged when the portfolio is too large for a pool
+    of :data:`MIN_POOL`.
+    """
+    x = (np.asarray(x) > 0.5).astype(float)
+    if _pool_size(x) < MIN_POOL:
+        return x
+    order = np.argsort(-model.c, kind="stable") if order is None else order
+    packing = _packing_rows(model)
+    pack = model.A[packing].tocsc()
+    pack_hi = model.hi[packing]
+    general = np.flatnonzero(~packing)
+    lo, hi = model.lo[general], model.hi[general]
+    lo_t = lo - TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(lo), lo, 0.0)))
+    hi_t = hi + TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(hi), hi, 0.0)))
+    reach = None
+    if model.reach_row is not None:
+        reach = int(np.flatnonzero(general == model.reach_row)[0])
+    for _ in range(MAX_MOVES):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        picks = np.flatnonzero(x > 0.5)
+        pool = order[(x[order] < 0.5) & (model.ub[order] > 0.5)][: _pool_size(x)]
+        move = _best_move(model, x, picks, pool, general, lo_t, hi_t, reach, pack, pack_hi)
+        if move is None:
+            break
+        out, into = move
+        if out >= 0:
+            x[out] = 0.0
+        if into >= 0:
+            x[into] = 1.0
+    return x
+
+
+def _pool_size(x: np.ndarray) -> int:
+    """Outsiders per move for a portfolio of ``x``'s size (see :data:`MAX_CELLS`)."""
+    return min(POOL, MAX_CELLS // max(int(np.count_nonzero(x)), 1))
+
+
+def _best_move(
+    model: ArrayModel,
+    x: np.ndarray,
+    picks: np.ndarray,
+    pool: np.ndarray,
+    general: np.ndarray,
+    lo_t: np.ndarray,
+    hi_t: np.ndarray,
+    reach: int | None,
+    pack: sp.csc_matrix,
+    pack_hi: np.ndarray,
+) -> tuple[int, int] | None:
+    """The best gaining move as (slot out or −1, slot in or −1), or None."""
+    gain = model.c + _with_picks(model, model.pair_c, x)  # a pick's worth; an outsider's gain
+    act = model.A[general] @ x
+    cols = np.concatenate([picks, pool])
+    change = model.A[general][:, cols].toarray()  # per column: what it adds to each row
+    if reach is not None:
+        shared = _with_picks(model, model.pair_s, x)
+        act[reach] -= 0.5 * float(shared @ x)
+        change[reach] -= shared[cols]
+    k = len(picks)
+    change_in, change_out = change[:, k:], change[:, :k]
+    value = model.objective(x)
+    best, move = 1e-9 * (1.0 + abs(value)), None
+
+    full = pack @ x >= pack_hi - 1e-9  # one more member would break these rows
+    blocked_by = pack[full]  # full rows × slots
+    blocked = np.asarray(blocked_by[:, pool].sum(axis=0)).ravel()  # full rows per outsider
+
+    def holds(new: np.ndarray) -> np.ndarray:
+        return np.all((new >= lo_t[:, None]) & (new <= hi_t[:, None]), axis=0)
+
+    adds = holds(act[:, None] + change_in) & (blocked == 0)
+    if adds.any():
+        j = int(np.argmax(np.where(adds, gain[pool], -np.inf)))
+        if gain[pool[j]] > best:
+            best, move = float(gain[pool[j]]), (-1, int(pool[j]))
+    removable = model.lb[picks] < 0.5
+    drops = holds(act[:, None] - change_out) & removable
+    if drops.any():
+        i = int(np.argmax(np.where(drops, -gain[picks], -np.inf)))
+        if -gain[picks[i]] > best:
+            best, move = float(-gain[picks[i]]), (int(picks[i]), -1)
+    if not len(pool) or not removable.any():
+        return move
+    pair_c = _symmetric(model, model.pair_c, cols)[:k, k:]
+    delta = gain[pool][None, :] - gain[picks][:, None] - pair_c.toarray()
+    delta[~removable] = -np.inf
+    ii, jj = np.nonzero(delta > best)
+    if not len(ii):
+        return move
+    new = act[:, None] + change_in[:, jj] - change_out[:, ii]
+    if reach is not None:  # j's shared reach counted i, who leaves
+        pair_s = _symmetric(model, model.pair_s, cols)[:k, k:]
+        new[reach] += np.asarray(pair_s[ii, jj]).ravel()
+    ok = holds(new)
+    if blocked_by.shape[0]:  # every full row j is in must hold i, who leaves it
+        common = (blocked_by[:, picks].T @ blocked_by[:, pool]).tocsr()
+        ok &= np.asarray(common[ii, jj]).ravel() == blocked[jj]
+    if ok.any():
+        t = int(np.argmax(np.where(ok, delta[ii, jj], -np.inf)))
+        move = (int(picks[ii[t]]), int(pool[jj[t]]))
+    return move

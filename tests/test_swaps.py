@@ -1,0 +1,186 @@
+"""Local search (add / drop / swap) against brute force on the oracle's small instances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_scenario
+from test_fastpath import _scenario
+from test_oracle import SEEDS, violations
+
+from optimizer import swaps
+from optimizer.arrays import build_arrays
+from optimizer.candidates import select_candidates
+from optimizer.diagnose import include_clashes
+from optimizer.engine import prepare
+from optimizer.greedy import greedy_slots
+from optimizer.verify import check_selection
+
+
+def _setup(seed, tmp_path):
+    scenario, data, found = _scenario(seed, tmp_path)
+    prepared = prepare(scenario)
+    if include_clashes(scenario, prepared.roster, select_candidates(scenario, prepared.roster)):
+        return None
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    return scenario, data, found, prepared, model
+
+
+def _neighbours(model, x):
+    """Every portfolio one add, one drop or one swap away from ``x`` (0/1 over slots)."""
+    inside, outside = np.flatnonzero(x > 0.5), np.flatnonzero(x < 0.5)
+    for j in outside:
+        yield np.where(np.arange(model.n) == j, 1.0, x)
+    for i in inside:
+        yield np.where(np.arange(model.n) == i, 0.0, x)
+    for i in inside:
+        for j in outside:
+            y = x.copy()
+            y[i], y[j] = 0.0, 1.0
+            yield y
+
+
+def _picked(model, x) -> set[int]:
+    return {int(p) for p in model.positions[x > 0.5]}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_local_search_ends_verified_and_no_single_move_beats_it(seed, tmp_path):
+    """From the greedy portfolio: the result passes the re-check and the oracle's rules, is no
+    worse than the start and no better than the optimum, and brute force over every add, drop
+    and swap finds no valid neighbour worth more (the move values and row checks are exact)."""
+    setup = _setup(seed, tmp_path)
+    if setup is None:
+        return
+    scenario, data, found, prepared, model = setup
+    start = greedy_slots(model)
+    if violations(data, _picked(model, start)):
+        return  # the greedy missed a lower limit: no valid start
+    x = swaps.improve(model, start)
+    picked = _picked(model, x)
+    assert violations(data, picked) == []
+    assert check_selection(scenario, prepared.roster, prepared.overlap, sorted(picked)) == []
+    value = model.objective(x)
+    assert value >= model.objective(start) - 1e-9
+    assert found.best is not None
+    assert value <= model.sense_value(found.best_value) + 1e-6
+    tolerance = 1e-9 * (1.0 + abs(value))
+    for y in _neighbours(model, x):
+        if model.objective(y) > value + tolerance:
+            assert violations(data, _picked(model, y)) != [], (seed, sorted(_picked(model, y)))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_local_search_keeps_the_optimum(seed, tmp_path):
+    """Started at the brute-force optimum it can only stay at its value, valid."""
+    setup = _setup(seed, tmp_path)
+    if setup is None or setup[2].best is None:
+        return
+    _, data, found, _prepared, model = setup
+    start = np.zeros(model.n)
+    start[model.slots_of(sorted(found.best))] = 1.0
+    x = swaps.improve(model, start)
+    assert violations(data, _picked(model, x)) == []
+    assert model.objective(x) == pytest.approx(model.sense_value(found.best_value), abs=1e-6)
+
+
+def test_includes_stay_and_a_small_pool_means_no_search(tmp_path, monkeypatch):
+    """Every include stays picked; when the pool would fall below MIN_POOL the portfolio comes
+    back as it went in."""
+    for seed in SEEDS:
+        setup = _setup(seed, tmp_path)
+        if setup is None or not np.any(setup[4].lb > 0.5):
+            continue
+        model = setup[4]
+        x = swaps.improve(model, greedy_slots(model))
+        assert np.all(x[model.lb > 0.5] == 1.0)
+        break
+    else:
+        pytest.fail("no oracle seed has an include")
+    monkeypatch.setattr(swaps, "MAX_CELLS", 1)
+    start = np.zeros(model.n)
+    start[model.lb > 0.5] = 1.0
+    assert np.array_equal(swaps.improve(model, start), start)
+
+
+def _three(tmp_path, reach, engagement, shared_bc, objective, targets):
+    """a (included), b and c at equal cost; two picks at most; b and c share ``shared_bc`` of
+    their audience (a fraction), a shares nothing with b and 0.3 with c."""
+    roster = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "followers": [20_000, 20_000, 20_000],
+            "cost": [100, 100, 100],
+            "platform": ["instagram"] * 3,
+            "expected_reach": reach,
+            "expected_engagement": engagement,
+            "expected_conversions": [0.0, 0.0, 0.0],
+        }
+    )
+    pairs = pd.DataFrame({"a": ["a", "b"], "b": ["c", "c"], "shared": [0.3, shared_bc]})
+    scenario = {
+        "budget": 1_000,
+        "objective": objective,
+        "overlap": {"shared": "fraction"},
+        "constraints": {"max_influencers": 2, "include": ["a"], "targets": targets},
+    }
+    scenario = make_scenario(tmp_path, roster, scenario, pairs)
+    prepared = prepare(scenario)
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    return model, model.slots_of([prepared.roster.index_of[k] for k in ("a", "b", "c")])
+
+
+def test_a_swap_counts_the_reach_its_outgoing_pick_shared(tmp_path):
+    """Hand-solved: {a, b} reaches 2,000 people; {a, c} reaches 1,000 + 1,000 − 300 = 1,700,
+    exactly the target, and engages more. Only the swap b → c gets there (dropping b misses
+    the target, adding c breaks the count), and only if c's 500 people shared with b are not
+    taken off the reach, since b leaves."""
+    model, (a, b, c) = _three(
+        tmp_path,
+        reach=[1_000, 1_000, 1_000],
+        engagement=[10, 10, 20],
+        shared_bc=0.5,
+        objective={"reach": 0.0, "engagement": 1.0, "conversions": 0.0},
+        targets={"reach": 1_700},
+    )
+    start = np.zeros(model.n)
+    start[[a, b]] = 1.0
+    x = swaps.improve(model, start)
+    assert x[[a, b, c]].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_a_swap_values_the_overlap_with_its_outgoing_pick_at_nothing(tmp_path):
+    """Hand-solved, reach-weighted: {a, b} is worth 2,000 people; {a, c} is worth
+    1,000 + 1,100 − 300 = 1,800 (stay), or with c reaching 1,400 people 2,100 (swap: the 500
+    people c shares with b cost nothing once b leaves)."""
+    for reach_c, expected in ((1_100, [1.0, 1.0, 0.0]), (1_400, [1.0, 0.0, 1.0])):
+        model, (a, b, c) = _three(
+            tmp_path,
+            reach=[1_000, 1_000, reach_c],
+            engagement=[0, 0, 0],
+            shared_bc=0.5,
+            objective={"reach": 1.0, "engagement": 0.0, "conversions": 0.0},
+            targets={},
+        )
+        start = np.zeros(model.n)
+        start[[a, b]] = 1.0
+        x = swaps.improve(model, start)
+        assert x[[a, b, c]].tolist() == expected, reach_c
+
+
+def test_an_include_is_never_swapped_out(tmp_path):
+    """Hand-solved: a is included but worth least; the best two are b and c, the best valid
+    pair is {a, c}."""
+    model, (a, b, c) = _three(
+        tmp_path,
+        reach=[1_000, 1_000, 1_000],
+        engagement=[0, 10, 20],
+        shared_bc=0.5,
+        objective={"reach": 0.0, "engagement": 1.0, "conversions": 0.0},
+        targets={},
+    )
+    start = np.zeros(model.n)
+    start[[a, b]] = 1.0
+    assert swaps.improve(model, start)[[a, b, c]].tolist() == [1.0, 0.0, 1.0]
+    assert np.array_equal(swaps.improve(model, start, deadline=0.0), start)  # no time: no move
