@@ -134,7 +134,7 @@ def _best_move(
     value = model.objective(x)
     best, move = 1e-9 * (1.0 + abs(value)), None
 
-    full = pack @ x >= pack_hi - 1e-9  # one more member would break these rows
+    full = pack @ x + 1.0 > pack_hi + 1e-9  # one more member would break these rows
     blocked_by = pack[full]  # full rows × slots
     blocked = np.asarray(blocked_by[:, pool].sum(axis=0)).ravel()  # full rows per outsider
 

@@ -104,9 +104,10 @@ def test_includes_stay_and_a_small_pool_means_no_search(tmp_path, monkeypatch):
     assert np.array_equal(swaps.improve(model, start), start)
 
 
-def _three(tmp_path, reach, engagement, shared_bc, objective, targets):
-    """a (included), b and c at equal cost; two picks at most; b and c share ``shared_bc`` of
-    their audience (a fraction), a shares nothing with b and 0.3 with c."""
+def _three(tmp_path, reach, engagement, shared_bc, objective, targets, rules=None):
+    """a (included), b and c at equal cost and an hour each; two picks at most (unless
+    ``rules`` says otherwise); b and c share ``shared_bc`` of their audience (a fraction), a
+    shares nothing with b and 0.3 with c."""
     roster = pd.DataFrame(
         {
             "id": ["a", "b", "c"],
@@ -116,6 +117,7 @@ def _three(tmp_path, reach, engagement, shared_bc, objective, targets):
             "expected_reach": reach,
             "expected_engagement": engagement,
             "expected_conversions": [0.0, 0.0, 0.0],
+            "hours": [1, 1, 1],
         }
     )
     pairs = pd.DataFrame({"a": ["a", "b"], "b": ["c", "c"], "shared": [0.3, shared_bc]})
@@ -123,7 +125,12 @@ def _three(tmp_path, reach, engagement, shared_bc, objective, targets):
         "budget": 1_000,
         "objective": objective,
         "overlap": {"shared": "fraction"},
-        "constraints": {"max_influencers": 2, "include": ["a"], "targets": targets},
+        "constraints": {
+            "max_influencers": 2,
+            "include": ["a"],
+            "targets": targets,
+            **(rules or {}),
+        },
     }
     scenario = make_scenario(tmp_path, roster, scenario, pairs)
     prepared = prepare(scenario)
@@ -184,3 +191,20 @@ def test_an_include_is_never_swapped_out(tmp_path):
     start[[a, b]] = 1.0
     assert swaps.improve(model, start)[[a, b, c]].tolist() == [1.0, 0.0, 1.0]
     assert np.array_equal(swaps.improve(model, start, deadline=0.0), start)  # no time: no move
+
+
+def test_a_row_of_ones_with_a_fractional_limit_takes_no_extra_member(tmp_path):
+    """Hand-solved: hours 1 each, at most 2.5 hours, so two picks at most although the count
+    allows three; the best pair with the include is {a, c}."""
+    model, (a, b, c) = _three(
+        tmp_path,
+        reach=[1_000, 1_000, 1_000],
+        engagement=[10, 10, 20],
+        shared_bc=0.5,
+        objective={"reach": 0.0, "engagement": 1.0, "conversions": 0.0},
+        targets={},
+        rules={"max_influencers": 3, "resources": {"hours": {"max": 2.5}}},
+    )
+    start = np.zeros(model.n)
+    start[[a, b]] = 1.0
+    assert swaps.improve(model, start)[[a, b, c]].tolist() == [1.0, 0.0, 1.0]
