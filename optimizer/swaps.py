@@ -18,6 +18,7 @@ The result is not yet re-checked: callers pass it to the independent re-check li
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,116 +60,156 @@ def _with_picks(model: ArrayModel, values: np.ndarray, x: np.ndarray) -> np.ndar
     )
 
 
+def _pool_size(x: np.ndarray) -> int:
+    """Outsiders per move for a portfolio of ``x``'s size (see :data:`MAX_CELLS`)."""
+    return min(POOL, MAX_CELLS // max(int(np.count_nonzero(x > 0.5)), 1))
+
+
 def improve(
     model: ArrayModel,
     x: np.ndarray,
     order: np.ndarray | None = None,
     deadline: float | None = None,
 ) -> np.ndarray:
-    """``x`` (0/1 over slots, every row held) after best-improvement add, drop and swap moves.
+    """``LocalSearch(model).improve(x, order, deadline)``, for one portfolio."""
+    return LocalSearch(model).improve(x, order, deadline)
 
-    ``order``: outsiders by promise (default: objective coefficient, highest first); the first
-    :data:`POOL` not picked are tried (fewer for large portfolios, see :data:`MAX_CELLS`).
-    Stops when no move gains, after :data:`MAX_MOVES`, or at the wall-clock ``deadline``
-    (perf_counter seconds). Returns ``x`` unchanged when the portfolio is too large for a pool
-    of :data:`MIN_POOL`.
-    """
-    x = (np.asarray(x) > 0.5).astype(float)
-    if _pool_size(x) < MIN_POOL:
+
+@dataclass
+class _Rows:
+    """The model's rows split for the moves, with the tolerance applied to the limits."""
+
+    pack: sp.csr_matrix  # rows of ones with only an upper limit …
+    pack_hi: np.ndarray  # … and those limits
+    general: sp.csr_matrix  # every other row …
+    general_csc: sp.csc_matrix  # … by column
+    lo: np.ndarray  # their limits, widened by TOLERANCE
+    hi: np.ndarray
+    reach: int | None  # the reach target among them (shared reach counts there)
+
+
+class LocalSearch:
+    """The rows of one model split for the moves (see the module doc), prepared once; a
+    search may then run from many portfolios."""
+
+    def __init__(self, model: ArrayModel) -> None:
+        self.model = model
+        self._rows: _Rows | None = None  # prepared on the first search that runs
+
+    @property
+    def rows(self) -> _Rows:
+        if self._rows is None:
+            model = self.model
+            packing = _packing_rows(model)
+            general = np.flatnonzero(~packing)
+            lo, hi = model.lo[general], model.hi[general]
+            reach = None
+            if model.reach_row is not None:
+                reach = int(np.flatnonzero(general == model.reach_row)[0])
+            dense = model.A[general]
+            self._rows = _Rows(
+                pack=model.A[packing].tocsr(),
+                pack_hi=model.hi[packing],
+                general=dense.tocsr(),
+                general_csc=dense.tocsc(),
+                lo=lo - TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(lo), lo, 0.0))),
+                hi=hi + TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(hi), hi, 0.0))),
+                reach=reach,
+            )
+        return self._rows
+
+    @staticmethod
+    def runs_on(x: np.ndarray) -> bool:
+        """Whether a search from ``x`` runs: its pool is at least :data:`MIN_POOL`."""
+        return _pool_size(x) >= MIN_POOL
+
+    def improve(
+        self, x: np.ndarray, order: np.ndarray | None = None, deadline: float | None = None
+    ) -> np.ndarray:
+        """``x`` (0/1 over slots, every row held) after best-improvement add, drop and swap
+        moves.
+
+        ``order``: outsiders by promise (default: objective coefficient, highest first); the
+        first :data:`POOL` not picked are tried (fewer for large portfolios, see
+        :data:`MAX_CELLS`). Stops when no move gains, after :data:`MAX_MOVES`, or at the
+        wall-clock ``deadline`` (perf_counter seconds). Returns ``x`` unchanged when the
+        portfolio is too large for a pool of :data:`MIN_POOL`.
+        """
+        model = self.model
+        x = (np.asarray(x) > 0.5).astype(float)
+        if not self.runs_on(x):
+            return x
+        order = np.argsort(-model.c, kind="stable") if order is None else order
+        for _ in range(MAX_MOVES):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            picks = np.flatnonzero(x > 0.5)
+            pool = order[(x[order] < 0.5) & (model.ub[order] > 0.5)][: _pool_size(x)]
+            move = self._best_move(x, picks, pool)
+            if move is None:
+                break
+            out, into = move
+            if out >= 0:
+                x[out] = 0.0
+            if into >= 0:
+                x[into] = 1.0
         return x
-    order = np.argsort(-model.c, kind="stable") if order is None else order
-    packing = _packing_rows(model)
-    pack = model.A[packing].tocsc()
-    pack_hi = model.hi[packing]
-    general = np.flatnonzero(~packing)
-    lo, hi = model.lo[general], model.hi[general]
-    lo_t = lo - TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(lo), lo, 0.0)))
-    hi_t = hi + TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(hi), hi, 0.0)))
-    reach = None
-    if model.reach_row is not None:
-        reach = int(np.flatnonzero(general == model.reach_row)[0])
-    for _ in range(MAX_MOVES):
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        picks = np.flatnonzero(x > 0.5)
-        pool = order[(x[order] < 0.5) & (model.ub[order] > 0.5)][: _pool_size(x)]
-        move = _best_move(model, x, picks, pool, general, lo_t, hi_t, reach, pack, pack_hi)
-        if move is None:
-            break
-        out, into = move
-        if out >= 0:
-            x[out] = 0.0
-        if into >= 0:
-            x[into] = 1.0
-    return x
 
+    def _best_move(
+        self, x: np.ndarray, picks: np.ndarray, pool: np.ndarray
+    ) -> tuple[int, int] | None:
+        """The best gaining move as (slot out or −1, slot in or −1), or None."""
+        model = self.model
+        r = self.rows
+        reach = r.reach
+        gain = model.c + _with_picks(model, model.pair_c, x)  # a pick's worth; an outsider's gain
+        act = r.general @ x
+        cols = np.concatenate([picks, pool])
+        change = r.general_csc[:, cols].toarray()  # per column: what it adds to each row
+        if reach is not None:
+            shared = _with_picks(model, model.pair_s, x)
+            act[reach] -= 0.5 * float(shared @ x)
+            change[reach] -= shared[cols]
+        k = len(picks)
+        change_in, change_out = change[:, k:], change[:, :k]
+        value = model.objective(x)
+        best, move = 1e-9 * (1.0 + abs(value)), None
 
-def _pool_size(x: np.ndarray) -> int:
-    """Outsiders per move for a portfolio of ``x``'s size (see :data:`MAX_CELLS`)."""
-    return min(POOL, MAX_CELLS // max(int(np.count_nonzero(x)), 1))
+        full = r.pack @ x + 1.0 > r.pack_hi + 1e-9  # one more member would break these rows
+        blocked_by = r.pack[full].tocsc()  # full rows × slots
+        blocked = np.asarray(blocked_by[:, pool].sum(axis=0)).ravel()  # full rows per outsider
 
+        def holds(new: np.ndarray) -> np.ndarray:
+            return np.all((new >= r.lo[:, None]) & (new <= r.hi[:, None]), axis=0)
 
-def _best_move(
-    model: ArrayModel,
-    x: np.ndarray,
-    picks: np.ndarray,
-    pool: np.ndarray,
-    general: np.ndarray,
-    lo_t: np.ndarray,
-    hi_t: np.ndarray,
-    reach: int | None,
-    pack: sp.csc_matrix,
-    pack_hi: np.ndarray,
-) -> tuple[int, int] | None:
-    """The best gaining move as (slot out or −1, slot in or −1), or None."""
-    gain = model.c + _with_picks(model, model.pair_c, x)  # a pick's worth; an outsider's gain
-    act = model.A[general] @ x
-    cols = np.concatenate([picks, pool])
-    change = model.A[general][:, cols].toarray()  # per column: what it adds to each row
-    if reach is not None:
-        shared = _with_picks(model, model.pair_s, x)
-        act[reach] -= 0.5 * float(shared @ x)
-        change[reach] -= shared[cols]
-    k = len(picks)
-    change_in, change_out = change[:, k:], change[:, :k]
-    value = model.objective(x)
-    best, move = 1e-9 * (1.0 + abs(value)), None
-
-    full = pack @ x + 1.0 > pack_hi + 1e-9  # one more member would break these rows
-    blocked_by = pack[full]  # full rows × slots
-    blocked = np.asarray(blocked_by[:, pool].sum(axis=0)).ravel()  # full rows per outsider
-
-    def holds(new: np.ndarray) -> np.ndarray:
-        return np.all((new >= lo_t[:, None]) & (new <= hi_t[:, None]), axis=0)
-
-    adds = holds(act[:, None] + change_in) & (blocked == 0)
-    if adds.any():
-        j = int(np.argmax(np.where(adds, gain[pool], -np.inf)))
-        if gain[pool[j]] > best:
-            best, move = float(gain[pool[j]]), (-1, int(pool[j]))
-    removable = model.lb[picks] < 0.5
-    drops = holds(act[:, None] - change_out) & removable
-    if drops.any():
-        i = int(np.argmax(np.where(drops, -gain[picks], -np.inf)))
-        if -gain[picks[i]] > best:
-            best, move = float(-gain[picks[i]]), (int(picks[i]), -1)
-    if not len(pool) or not removable.any():
+        adds = holds(act[:, None] + change_in) & (blocked == 0)
+        if adds.any():
+            j = int(np.argmax(np.where(adds, gain[pool], -np.inf)))
+            if gain[pool[j]] > best:
+                best, move = float(gain[pool[j]]), (-1, int(pool[j]))
+        removable = model.lb[picks] < 0.5
+        drops = holds(act[:, None] - change_out) & removable
+        if drops.any():
+            i = int(np.argmax(np.where(drops, -gain[picks], -np.inf)))
+            if -gain[picks[i]] > best:
+                best, move = float(-gain[picks[i]]), (int(picks[i]), -1)
+        if not len(pool) or not removable.any():
+            return move
+        pair_c = _symmetric(model, model.pair_c, cols)[:k, k:]
+        delta = gain[pool][None, :] - gain[picks][:, None] - pair_c.toarray()
+        delta[~removable] = -np.inf
+        ii, jj = np.nonzero(delta > best)
+        if not len(ii):
+            return move
+        new = act[:, None] + change_in[:, jj] - change_out[:, ii]
+        if reach is not None:  # j's shared reach counted i, who leaves
+            pair_s = _symmetric(model, model.pair_s, cols)[:k, k:]
+            new[reach] += np.asarray(pair_s[ii, jj]).ravel()
+        ok = holds(new)
+        if blocked_by.shape[0]:  # every full row j is in must hold i, who leaves it
+            common = (blocked_by[:, picks].T @ blocked_by[:, pool]).tocsr()
+            ok &= np.asarray(common[ii, jj]).ravel() == blocked[jj]
+        if ok.any():
+            t = int(np.argmax(np.where(ok, delta[ii, jj], -np.inf)))
+            move = (int(picks[ii[t]]), int(pool[jj[t]]))
         return move
-    pair_c = _symmetric(model, model.pair_c, cols)[:k, k:]
-    delta = gain[pool][None, :] - gain[picks][:, None] - pair_c.toarray()
-    delta[~removable] = -np.inf
-    ii, jj = np.nonzero(delta > best)
-    if not len(ii):
-        return move
-    new = act[:, None] + change_in[:, jj] - change_out[:, ii]
-    if reach is not None:  # j's shared reach counted i, who leaves
-        pair_s = _symmetric(model, model.pair_s, cols)[:k, k:]
-        new[reach] += np.asarray(pair_s[ii, jj]).ravel()
-    ok = holds(new)
-    if blocked_by.shape[0]:  # every full row j is in must hold i, who leaves it
-        common = (blocked_by[:, picks].T @ blocked_by[:, pool]).tocsr()
-        ok &= np.asarray(common[ii, jj]).ravel() == blocked[jj]
-    if ok.any():
-        t = int(np.argmax(np.where(ok, delta[ii, jj], -np.inf)))
-        move = (int(picks[ii[t]]), int(pool[jj[t]]))
-    return move
