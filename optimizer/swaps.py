@@ -29,6 +29,7 @@ POOL = 2_000  # outsiders considered per move, in the caller's order …
 MAX_CELLS = 500_000  # … fewer when picks × pool would exceed this …
 MIN_POOL = 100  # … but not fewer than this (no search then)
 MAX_MOVES = 500  # moves at most per call
+SWAP_CHUNK = 20_000  # swaps whose rows are checked at once, best first (bounds the memory)
 TOLERANCE = 1e-9  # relative slack on rows (the re-check allows 1e-6)
 
 
@@ -198,18 +199,24 @@ class LocalSearch:
         pair_c = _symmetric(model, model.pair_c, cols)[:k, k:]
         delta = gain[pool][None, :] - gain[picks][:, None] - pair_c.toarray()
         delta[~removable] = -np.inf
-        ii, jj = np.nonzero(delta > best)
+        ii, jj = np.nonzero(delta > best)  # swaps that would beat every add and drop …
         if not len(ii):
             return move
-        new = act[:, None] + change_in[:, jj] - change_out[:, ii]
-        if reach is not None:  # j's shared reach counted i, who leaves
-            pair_s = _symmetric(model, model.pair_s, cols)[:k, k:]
-            new[reach] += np.asarray(pair_s[ii, jj]).ravel()
-        ok = holds(new)
-        if blocked_by.shape[0]:  # every full row j is in must hold i, who leaves it
+        ranked = np.argsort(-delta[ii, jj], kind="stable")  # … best first
+        ii, jj = ii[ranked], jj[ranked]
+        pair_s = _symmetric(model, model.pair_s, cols)[:k, k:] if reach is not None else None
+        common = None
+        if blocked_by.shape[0]:  # full rows shared by each pick and outsider
             common = (blocked_by[:, picks].T @ blocked_by[:, pool]).tocsr()
-            ok &= np.asarray(common[ii, jj]).ravel() == blocked[jj]
-        if ok.any():
-            t = int(np.argmax(np.where(ok, delta[ii, jj], -np.inf)))
-            move = (int(picks[ii[t]]), int(pool[jj[t]]))
+        for first in range(0, len(ii), SWAP_CHUNK):  # the first that holds is the best
+            i, j = ii[first : first + SWAP_CHUNK], jj[first : first + SWAP_CHUNK]
+            new = act[:, None] + change_in[:, j] - change_out[:, i]
+            if pair_s is not None:  # j's shared reach counted i, who leaves
+                new[reach] += np.asarray(pair_s[i, j]).ravel()
+            ok = holds(new)
+            if common is not None:  # every full row j is in must hold i, who leaves it
+                ok &= np.asarray(common[i, j]).ravel() == blocked[j]
+            if ok.any():
+                t = int(np.argmax(ok))
+                return int(picks[i[t]]), int(pool[j[t]])
         return move

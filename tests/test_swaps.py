@@ -208,3 +208,54 @@ def test_a_row_of_ones_with_a_fractional_limit_takes_no_extra_member(tmp_path):
     start = np.zeros(model.n)
     start[[a, b]] = 1.0
     assert swaps.improve(model, start)[[a, b, c]].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_checking_swaps_in_chunks_finds_the_same_moves(tmp_path, monkeypatch):
+    """Swaps are checked best first, a chunk at a time: one swap per chunk ends where all at
+    once do, on every oracle instance with a valid greedy start."""
+    runs = []
+    for seed in SEEDS:
+        setup = _setup(seed, tmp_path)
+        if setup is None:
+            continue
+        model = setup[4]
+        start = greedy_slots(model)
+        if violations(setup[1], _picked(model, start)):
+            continue
+        runs.append((model, start, swaps.improve(model, start)))
+    assert runs
+    monkeypatch.setattr(swaps, "SWAP_CHUNK", 1)
+    for model, start, whole in runs:
+        assert np.array_equal(swaps.improve(model, start), whole)
+
+
+def test_the_best_swap_wins_whatever_order_the_outsiders_come_in(tmp_path, monkeypatch):
+    """Hand-solved: a (included) and b picked, two picks at most; swapping b for c gains 5,
+    for d 15. With outsiders offered c first, one swap checked at a time and one move
+    allowed, the move is b → d."""
+    roster = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "followers": [20_000] * 4,
+            "cost": [100] * 4,
+            "platform": ["instagram"] * 4,
+            "expected_reach": [1_000] * 4,
+            "expected_engagement": [10, 10, 15, 25],
+            "expected_conversions": [0.0] * 4,
+        }
+    )
+    scenario = {
+        "budget": 1_000,
+        "objective": {"reach": 0.0, "engagement": 1.0, "conversions": 0.0},
+        "constraints": {"max_influencers": 2, "include": ["a"]},
+    }
+    scenario = make_scenario(tmp_path, roster, scenario)
+    prepared = prepare(scenario)
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    a, b, c, d = model.slots_of([prepared.roster.index_of[k] for k in "abcd"])
+    start = np.zeros(model.n)
+    start[[a, b]] = 1.0
+    monkeypatch.setattr(swaps, "SWAP_CHUNK", 1)
+    monkeypatch.setattr(swaps, "MAX_MOVES", 1)
+    x = swaps.LocalSearch(model).improve(start, order=np.array([c, d, a, b]))
+    assert x[[a, b, c, d]].tolist() == [1.0, 0.0, 0.0, 1.0]
