@@ -116,38 +116,45 @@ def test_a_pool_below_its_minimum_means_no_search(tmp_path, monkeypatch):
     assert np.array_equal(swaps.improve(model, start), start)
 
 
-def _three(tmp_path, reach, engagement, shared_bc, objective, targets, rules=None):
+ENGAGEMENT = {"reach": 0.0, "engagement": 1.0, "conversions": 0.0}
+
+
+def _three(tmp_path, reach=(1_000, 1_000, 1_000), engagement=(10, 10, 20), objective=None,
+           targets=None, rules=None):  # fmt: skip
     """a (included), b and c at equal cost and an hour each; two picks at most (unless
-    ``rules`` says otherwise); b and c share ``shared_bc`` of their audience (a fraction), a
-    shares nothing with b and 0.3 with c."""
+    ``rules`` says otherwise); b and c share half their audience, a shares nothing with b and
+    0.3 with c. Returns the model, the slots of a, b and c, and the portfolio {a, b}."""
     roster = pd.DataFrame(
         {
             "id": ["a", "b", "c"],
             "followers": [20_000, 20_000, 20_000],
             "cost": [100, 100, 100],
             "platform": ["instagram"] * 3,
-            "expected_reach": reach,
-            "expected_engagement": engagement,
+            "expected_reach": list(reach),
+            "expected_engagement": list(engagement),
             "expected_conversions": [0.0, 0.0, 0.0],
             "hours": [1, 1, 1],
         }
     )
-    pairs = pd.DataFrame({"a": ["a", "b"], "b": ["c", "c"], "shared": [0.3, shared_bc]})
+    pairs = pd.DataFrame({"a": ["a", "b"], "b": ["c", "c"], "shared": [0.3, 0.5]})
     scenario = {
         "budget": 1_000,
-        "objective": objective,
+        "objective": objective or ENGAGEMENT,
         "overlap": {"shared": "fraction"},
         "constraints": {
             "max_influencers": 2,
             "include": ["a"],
-            "targets": targets,
+            "targets": targets or {},
             **(rules or {}),
         },
     }
     scenario = make_scenario(tmp_path, roster, scenario, pairs)
     prepared = prepare(scenario)
     model = build_arrays(scenario, prepared.roster, prepared.overlap)
-    return model, model.slots_of([prepared.roster.index_of[k] for k in ("a", "b", "c")])
+    slots = model.slots_of([prepared.roster.index_of[k] for k in ("a", "b", "c")])
+    start = np.zeros(model.n)
+    start[slots[:2]] = 1.0
+    return model, slots, start
 
 
 def test_a_swap_counts_the_reach_its_outgoing_pick_shared(tmp_path):
@@ -155,71 +162,36 @@ def test_a_swap_counts_the_reach_its_outgoing_pick_shared(tmp_path):
     exactly the target, and engages more. Only the swap b → c gets there (dropping b misses
     the target, adding c breaks the count), and only if c's 500 people shared with b are not
     taken off the reach, since b leaves."""
-    model, (a, b, c) = _three(
-        tmp_path,
-        reach=[1_000, 1_000, 1_000],
-        engagement=[10, 10, 20],
-        shared_bc=0.5,
-        objective={"reach": 0.0, "engagement": 1.0, "conversions": 0.0},
-        targets={"reach": 1_700},
-    )
-    start = np.zeros(model.n)
-    start[[a, b]] = 1.0
-    x = swaps.improve(model, start)
-    assert x[[a, b, c]].tolist() == [1.0, 0.0, 1.0]
+    model, abc, start = _three(tmp_path, targets={"reach": 1_700})
+    assert swaps.improve(model, start)[abc].tolist() == [1.0, 0.0, 1.0]
 
 
 def test_a_swap_values_the_overlap_with_its_outgoing_pick_at_nothing(tmp_path):
     """Hand-solved, reach-weighted: {a, b} is worth 2,000 people; {a, c} is worth
     1,000 + 1,100 − 300 = 1,800 (stay), or with c reaching 1,400 people 2,100 (swap: the 500
     people c shares with b cost nothing once b leaves)."""
+    reach_only = {"reach": 1.0, "engagement": 0.0, "conversions": 0.0}
     for reach_c, expected in ((1_100, [1.0, 1.0, 0.0]), (1_400, [1.0, 0.0, 1.0])):
-        model, (a, b, c) = _three(
-            tmp_path,
-            reach=[1_000, 1_000, reach_c],
-            engagement=[0, 0, 0],
-            shared_bc=0.5,
-            objective={"reach": 1.0, "engagement": 0.0, "conversions": 0.0},
-            targets={},
+        model, abc, start = _three(
+            tmp_path, reach=(1_000, 1_000, reach_c), engagement=(0, 0, 0), objective=reach_only
         )
-        start = np.zeros(model.n)
-        start[[a, b]] = 1.0
-        x = swaps.improve(model, start)
-        assert x[[a, b, c]].tolist() == expected, reach_c
+        assert swaps.improve(model, start)[abc].tolist() == expected, reach_c
 
 
 def test_an_include_is_never_swapped_out(tmp_path):
     """Hand-solved: a is included but worth least; the best two are b and c, the best valid
     pair is {a, c}."""
-    model, (a, b, c) = _three(
-        tmp_path,
-        reach=[1_000, 1_000, 1_000],
-        engagement=[0, 10, 20],
-        shared_bc=0.5,
-        objective={"reach": 0.0, "engagement": 1.0, "conversions": 0.0},
-        targets={},
-    )
-    start = np.zeros(model.n)
-    start[[a, b]] = 1.0
-    assert swaps.improve(model, start)[[a, b, c]].tolist() == [1.0, 0.0, 1.0]
+    model, abc, start = _three(tmp_path, engagement=(0, 10, 20))
+    assert swaps.improve(model, start)[abc].tolist() == [1.0, 0.0, 1.0]
     assert np.array_equal(swaps.improve(model, start, deadline=0.0), start)  # no time: no move
 
 
 def test_a_row_of_ones_with_a_fractional_limit_takes_no_extra_member(tmp_path):
     """Hand-solved: hours 1 each, at most 2.5 hours, so two picks at most although the count
     allows three; the best pair with the include is {a, c}."""
-    model, (a, b, c) = _three(
-        tmp_path,
-        reach=[1_000, 1_000, 1_000],
-        engagement=[10, 10, 20],
-        shared_bc=0.5,
-        objective={"reach": 0.0, "engagement": 1.0, "conversions": 0.0},
-        targets={},
-        rules={"max_influencers": 3, "resources": {"hours": {"max": 2.5}}},
-    )
-    start = np.zeros(model.n)
-    start[[a, b]] = 1.0
-    assert swaps.improve(model, start)[[a, b, c]].tolist() == [1.0, 0.0, 1.0]
+    rules = {"max_influencers": 3, "resources": {"hours": {"max": 2.5}}}
+    model, abc, start = _three(tmp_path, rules=rules)
+    assert swaps.improve(model, start)[abc].tolist() == [1.0, 0.0, 1.0]
 
 
 def test_checking_swaps_in_chunks_finds_the_same_moves(tmp_path, monkeypatch):
