@@ -372,16 +372,13 @@ def solve_fast(
     size["greedy_value"] = model.reported(best.value) if best.x is not None else None
     lap("greedy")  # waiting for it after the LP, and its re-check
 
-    search = LocalSearch(model)
-    promise: list[np.ndarray] = []  # outsiders by reduced cost, for the local search
+    search = LocalSearch(model, None if bound is None else bound.d_x)  # outsiders by d_x
 
     def offer_improved(x: np.ndarray | None) -> bool:  # x, and x after local search
         kept = best.offer(scenario, roster, overlap, model, x)
         if x is None or deadline.passed() or not search.runs_on(x):
             return kept
-        if bound is not None and not promise:
-            promise.append(np.argsort(-bound.d_x, kind="stable"))
-        better = search.improve(x, promise[0] if promise else None, _swap_until(deadline))
+        better = search.improve(x, _swap_until(deadline))
         return best.offer(scenario, roster, overlap, model, better) or kept
 
     def offer_rounded(x: np.ndarray) -> bool:  # an LP solution, rounded, if it re-checks

@@ -3,7 +3,7 @@
 The LP's rounding and the short MIPs of the fast path leave portfolios that one exchange can
 still improve: a cheap pick out and a better one in, when the budget and the count are both
 full. :func:`improve` takes the best such move (objective with shared reach counted exactly)
-while one gains, over a *pool* of outsiders (the first :data:`POOL` in the caller's order),
+while one gains, over a *pool* of outsiders (the :data:`POOL` of highest score),
 and returns the portfolio it ends at. Every move keeps every row of the array model:
 
 * rows whose coefficients are all 1 with only an upper limit (conflicts, cliques, creator
@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from .arrays import ArrayModel
 
-POOL = 2_000  # outsiders considered per move, in the caller's order …
+POOL = 2_000  # outsiders considered per move, highest score first …
 MAX_CELLS = 500_000  # … fewer when picks × pool would exceed this …
 MIN_POOL = 100  # … but not fewer than this (no search then)
 MAX_MOVES = 500  # moves at most per call
@@ -69,11 +69,11 @@ def _pool_size(x: np.ndarray) -> int:
 def improve(
     model: ArrayModel,
     x: np.ndarray,
-    order: np.ndarray | None = None,
+    score: np.ndarray | None = None,
     deadline: float | None = None,
 ) -> np.ndarray:
-    """``LocalSearch(model).improve(x, order, deadline)``, for one portfolio."""
-    return LocalSearch(model).improve(x, order, deadline)
+    """``LocalSearch(model, score).improve(x, deadline)``, for one portfolio."""
+    return LocalSearch(model, score).improve(x, deadline)
 
 
 @dataclass
@@ -93,8 +93,12 @@ class LocalSearch:
     """The rows of one model split for the moves (see the module doc), prepared once; a
     search may then run from many portfolios."""
 
-    def __init__(self, model: ArrayModel) -> None:
+    def __init__(self, model: ArrayModel, score: np.ndarray | None = None) -> None:
+        """``score``: per slot, how promising an outsider is (the fast path passes the LP's
+        reduced costs); default: its objective coefficient."""
         self.model = model
+        self.score = model.c if score is None else score
+        self._order: np.ndarray | None = None  # slots by score, sorted on the first search
         self._rows: _Rows | None = None  # prepared on the first search that runs
 
     @property
@@ -124,15 +128,12 @@ class LocalSearch:
         """Whether a search from ``x`` runs: its pool is at least :data:`MIN_POOL`."""
         return _pool_size(x) >= MIN_POOL
 
-    def improve(
-        self, x: np.ndarray, order: np.ndarray | None = None, deadline: float | None = None
-    ) -> np.ndarray:
+    def improve(self, x: np.ndarray, deadline: float | None = None) -> np.ndarray:
         """``x`` (0/1 over slots, every row held) after best-improvement add, drop and swap
         moves.
 
-        ``order``: outsiders by promise (default: objective coefficient, highest first); the
-        first :data:`POOL` not picked are tried (fewer for large portfolios, see
-        :data:`MAX_CELLS`). Stops when no move gains, after :data:`MAX_MOVES`, or at the
+        The :data:`POOL` outsiders of highest score are tried (fewer for large portfolios,
+        see :data:`MAX_CELLS`). Stops when no move gains, after :data:`MAX_MOVES`, or at the
         wall-clock ``deadline`` (perf_counter seconds). Returns ``x`` unchanged when the
         portfolio is too large for a pool of :data:`MIN_POOL`.
         """
@@ -140,7 +141,9 @@ class LocalSearch:
         x = (np.asarray(x) > 0.5).astype(float)
         if not self.runs_on(x):
             return x
-        order = np.argsort(-model.c, kind="stable") if order is None else order
+        if self._order is None:
+            self._order = np.argsort(-self.score, kind="stable")
+        order = self._order
         for _ in range(MAX_MOVES):
             if deadline is not None and time.perf_counter() > deadline:
                 break

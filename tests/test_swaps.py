@@ -241,5 +241,7 @@ def test_the_best_swap_wins_whatever_order_the_outsiders_come_in(tmp_path, monke
     start[[a, b]] = 1.0
     monkeypatch.setattr(swaps, "SWAP_CHUNK", 1)
     monkeypatch.setattr(swaps, "MAX_MOVES", 1)
-    x = swaps.LocalSearch(model).improve(start, order=np.array([c, d, a, b]))
+    score = np.zeros(model.n)
+    score[[c, d]] = [2.0, 1.0]  # c offered before d
+    x = swaps.LocalSearch(model, score).improve(start)
     assert x[[a, b, c, d]].tolist() == [1.0, 0.0, 0.0, 1.0]
