@@ -62,6 +62,7 @@ class _State:
         self.pen_reach = np.zeros(model.n)  # reach shared with picked neighbours (people)
         self.reach_row = model.reach_row
         self.can_fall = model.can_fall
+        self._growing: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # never_fit's
 
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         p0, p1 = self.indptr[j], self.indptr[j + 1]
@@ -135,11 +136,14 @@ class _State:
     def never_fit(self) -> np.ndarray:
         """Per slot: adding it now would exceed an upper limit of a row that only grows as
         picks are added — it stays out of reach until something is removed (vectorised)."""
-        slack = self.m.hi - self.act + self.tol_hi
-        rows = self.indices
-        bad = ~self.can_fall[rows] & (self.data > slack[rows])
+        if self._growing is None:  # the non-zeros of rows that only grow, with an upper limit
+            rows = self.indices
+            keep = ~self.can_fall[rows] & np.isfinite(self.m.hi[rows])
+            self._growing = (rows[keep], self.data[keep], self.col_of[keep])
+        rows, data, cols = self._growing
+        slack = self.hi_tol - self.act
         out = np.zeros(self.m.n, dtype=bool)
-        out[self.col_of[bad]] = True
+        out[cols[data > slack[rows]]] = True
         return out
 
     def unmet(self) -> np.ndarray:
