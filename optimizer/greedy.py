@@ -32,6 +32,8 @@ from .scenario import Scenario
 from .verify import check_selection
 
 TOLERANCE = 1e-9  # relative slack on rows while building (the re-check allows 1e-6)
+BLOCK_FROM = 8  # refusals in a row after which covering tries candidates in blocks …
+BLOCK_MAX = 512  # … of at most this many
 
 
 @dataclass
@@ -77,6 +79,37 @@ class _State:
                 rows = np.append(rows, r)
                 vals = np.append(vals, -self.pen_reach[j])
         return rows, vals
+
+    def first_fit(self, slots: np.ndarray) -> int:
+        """Index in ``slots`` of the first slot that :meth:`fits` now, or −1: the same test
+        on all of them at once (cheaper than one by one when most are refused)."""
+        if not len(slots):
+            return -1
+        starts = self.indptr[slots]
+        lengths = self.indptr[slots + 1] - starts
+        owner = np.repeat(np.arange(len(slots)), lengths)
+        first = np.cumsum(lengths) - lengths  # where each slot's entries start in the gather
+        entry = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))
+        rows, vals = self.indices[entry], self.data[entry]
+        r = self.reach_row
+        if r is not None and np.any(self.pen_reach[slots] != 0):  # as column() does
+            pen = self.pen_reach[slots]
+            hit = np.flatnonzero(rows == r)
+            vals[hit] -= pen[owner[hit]]
+            missing = pen != 0
+            missing[owner[hit]] = False
+            extra = np.flatnonzero(missing)
+            rows = np.concatenate([rows, np.full(len(extra), r, dtype=rows.dtype)])
+            vals = np.concatenate([vals, -pen[extra]])
+            owner = np.concatenate([owner, extra])
+        old = self.act[rows]
+        new = old + vals
+        lo = self.lo_tol[rows]
+        bad = (new > self.hi_tol[rows]) | ((old >= lo) & (new < lo))
+        refused = np.zeros(len(slots), dtype=bool)
+        refused[owner[bad]] = True
+        fit = np.flatnonzero(~refused)
+        return int(fit[0]) if len(fit) else -1
 
     def marginal(self, j: int) -> float:
         return float(self.m.c[j] + self.pen_obj[j])
@@ -164,9 +197,9 @@ class _DeadEnds:
         self.refused = 0
         self.every = max(64, state.m.A.nnz // 2000)
 
-    def refuse(self) -> bool:
-        """Count one refusal; True when it refreshed the dead ends."""
-        self.refused += 1
+    def refuse(self, count: int = 1) -> bool:
+        """Count ``count`` refusals; True when it refreshed the dead ends."""
+        self.refused += count
         if self.refused < self.every:
             return False
         before = int(self.dead.sum())
@@ -227,23 +260,55 @@ def _cover(
         else:
             marginal = model.c[cols] + state.pen_obj[cols]
             score = marginal / cost + 1e-12 * vals
-        added = False
-        ends = _DeadEnds(state)
-        for count, k in enumerate(np.argsort(-score, kind="stable").tolist()):
-            if state.act[r] >= model.lo[r] - state.tol_lo[r]:
-                break
-            if deadline is not None and count % 256 == 0 and time.perf_counter() > deadline:
-                return
-            j = int(cols[k])
+        added = _add_in_order(state, r, cols[np.argsort(-score, kind="stable")], deadline)
+        if added is None:
+            return  # the deadline passed
+        if not added:
+            tried.add(r)
+
+
+def _add_in_order(state: _State, r: int, order: np.ndarray, deadline: float | None) -> bool | None:
+    """Try ``order`` one after the other, adding each slot that fits, until row ``r``'s lower
+    limit holds: whether any was added (None when the deadline passed).
+
+    After :data:`BLOCK_FROM` refusals in a row, the next ones are tried as a block (as many
+    as were refused in a row, at most :data:`BLOCK_MAX`) by :meth:`_State.first_fit`: the same
+    slot is added as one by one, for less time when most are refused (tight mix rules).
+    """
+    model = state.m
+    added = False
+    ends = _DeadEnds(state)
+    at = streak = 0
+    while at < len(order):
+        if state.act[r] >= model.lo[r] - state.tol_lo[r]:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            return None
+        if streak < BLOCK_FROM:
+            j = int(order[at])
+            at += 1
             if state.x[j] or ends.dead[j]:
                 continue
             if state.fits(j):
                 state.change(j, 1.0)
-                added = True
+                added, streak = True, 0
             else:
                 ends.refuse()
-        if not added:
-            tried.add(r)
+                streak += 1
+            continue
+        block = order[at : at + min(streak, BLOCK_MAX)]
+        live = np.flatnonzero(~(state.x[block] | ends.dead[block]))
+        first = state.first_fit(block[live])
+        if first < 0:
+            at += len(block)
+            ends.refuse(len(live))
+            streak += len(block)
+            continue
+        at += int(live[first]) + 1
+        ends.refuse(first)
+        state.change(int(block[live[first]]), 1.0)
+        added, streak = True, 0
+    return added
 
 
 def scarcity(model: ArrayModel, count_aware: bool) -> np.ndarray:

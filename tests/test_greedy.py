@@ -1,4 +1,5 @@
-"""The greedy's bookkeeping: dropping dead heap entries changes its speed, never its answer."""
+"""The greedy's bookkeeping (dead heap entries dropped, candidates tried in blocks) changes its
+speed, never its answer."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import heapq
 
 import numpy as np
 import pytest
+import yaml
 
-from optimizer import load_scenario
+from optimizer import greedy, load_scenario
 from optimizer.arrays import build_arrays
 from optimizer.candidates import select_candidates
 from optimizer.engine import prepare
@@ -18,6 +20,9 @@ from optimizer.synthetic import write_instance
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     path = write_instance(tmp_path_factory.mktemp("greedy"), 4_000, "typical", seed=2)
+    text = yaml.safe_load(path.read_text(encoding="utf-8"))
+    text["constraints"]["targets"]["reach"] = 1.0  # a reach row: shared reach counts there
+    path.write_text(yaml.safe_dump(text), encoding="utf-8")
     scenario = load_scenario(path)
     prepared = prepare(scenario)
     candidates = select_candidates(scenario, prepared.roster)
@@ -73,3 +78,85 @@ def test_pruning_changes_no_greedy_answer(model, monkeypatch):
     plain = [greedy_slots(model), greedy_slots(model, count_aware=True), round_lp(model, x_lp)]
     for with_pruning, without in zip(pruned, plain, strict=True):
         assert np.array_equal(with_pruning, without)
+
+
+def _some_state(model, seed: int) -> _State:
+    """A state part-way through a greedy: a random set of picks that keeps every limit."""
+    state = _State(model)
+    rng = np.random.default_rng(seed)
+    for j in rng.permutation(model.n)[:400].tolist():
+        if state.fits(j):
+            state.change(j, 1.0)
+    return state
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_first_fit_agrees_with_fits_one_by_one(model, seed):
+    state = _some_state(model, seed)
+    assert state.pen_reach.any()  # the reach correction is exercised
+    rng = np.random.default_rng(100 + seed)
+    outside = np.flatnonzero(~state.x)
+    for size in (1, 7, 64, 300):
+        slots = rng.choice(outside, size, replace=False)
+        fits = [state.fits(int(j)) for j in slots]
+        expected = fits.index(True) if True in fits else -1
+        assert state.first_fit(slots) == expected
+        refused = slots[~np.asarray(fits)]
+        assert state.first_fit(refused) == -1
+
+
+@pytest.mark.parametrize("own_reach", [None, 0.25])
+def test_first_fit_counts_the_reach_a_slot_shares(model, own_reach):
+    """Adding a slot takes away the reach it shares with the picks (as column() does), whether
+    its column has a reach entry (here a quarter of what it shares) or none: that can break
+    the reach row's lower limit."""
+    state = _some_state(model, 0)
+    r = model.reach_row
+    assert r is not None
+    shared = [j for j in np.flatnonzero(~state.x & (state.pen_reach > 0)).tolist() if state.fits(j)]
+    j = shared[0]
+    p0, p1 = state.indptr[j], state.indptr[j + 1]
+    at = p0 + int(np.flatnonzero(state.indices[p0:p1] == r)[0])
+    state.data = state.data.copy()
+    if own_reach is None:  # j's column without its reach entry
+        state.indices = np.delete(state.indices, at)
+        state.data = np.delete(state.data, at)
+        state.indptr = state.indptr.copy()
+        state.indptr[j + 1 :] -= 1
+        loss = state.pen_reach[j]
+    else:
+        state.data[at] = own_reach * state.pen_reach[j]
+        loss = (1.0 - own_reach) * state.pen_reach[j]
+    state.lo_tol = state.lo_tol.copy()  # a reach floor that holds now, by half j's loss
+    state.lo_tol[r] = state.act[r] - 0.5 * loss
+    assert not state.fits(j)
+    assert state.first_fit(np.array([j])) == -1
+    state.lo_tol[r] = state.act[r] - 2.0 * loss  # room for the loss: it fits
+    assert state.fits(j)
+    assert state.first_fit(np.array([j])) == 0
+
+
+def test_covering_in_blocks_adds_what_one_by_one_adds(tmp_path, monkeypatch):
+    """On a tight mix (most candidates refused while covering) the blocks are used, and the
+    greedy and the LP rounding give the same portfolios as trying candidates one by one."""
+    scenario = load_scenario(write_instance(tmp_path, 3_000, "adversarial", seed=1))
+    prepared = prepare(scenario)
+    candidates = select_candidates(scenario, prepared.roster)
+    tight = build_arrays(scenario, prepared.roster, prepared.overlap, candidates)
+    x_lp = np.clip(np.random.default_rng(1).random(tight.n) * 1.3 - 0.2, 0.0, 1.0)
+    blocks = []
+    real = _State.first_fit
+
+    def counted(self, slots):
+        blocks.append(len(slots))
+        return real(self, slots)
+
+    monkeypatch.setattr(_State, "first_fit", counted)
+    runs = [greedy_slots(tight), greedy_slots(tight, count_aware=True), round_lp(tight, x_lp)]
+    assert max(blocks) >= 32
+    monkeypatch.setattr(greedy, "BLOCK_FROM", 10**9)  # one by one only
+    blocks.clear()
+    plain = [greedy_slots(tight), greedy_slots(tight, count_aware=True), round_lp(tight, x_lp)]
+    assert not blocks
+    for in_blocks, one_by_one in zip(runs, plain, strict=True):
+        assert np.array_equal(in_blocks, one_by_one)
