@@ -138,13 +138,19 @@ class _State:
         return "later" if ((old >= lo) & (new < lo)).any() else None
 
     def change(self, j: int, sign: float) -> None:
-        rows, vals = self.column(j) if sign > 0 else self._removal_column(j)
-        self.act[rows] += sign * vals
-        self.x[j] = sign > 0
         ptr, nbr, s, pc = self.adj
         p0, p1 = ptr[j], ptr[j + 1]
-        self.pen_obj[nbr[p0:p1]] += sign * pc[p0:p1]
-        self.pen_reach[nbr[p0:p1]] += sign * s[p0:p1]
+        if sign > 0:  # (no `sign *`: this runs once per pick, small arrays cost per call)
+            rows, vals = self.column(j)
+            self.act[rows] += vals
+            self.pen_obj[nbr[p0:p1]] += pc[p0:p1]
+            self.pen_reach[nbr[p0:p1]] += s[p0:p1]
+        else:
+            rows, vals = self._removal_column(j)
+            self.act[rows] -= vals
+            self.pen_obj[nbr[p0:p1]] -= pc[p0:p1]
+            self.pen_reach[nbr[p0:p1]] -= s[p0:p1]
+        self.x[j] = sign > 0
 
     def add_all(self, slots: np.ndarray) -> None:
         """Pick ``slots`` at once (vectorised; the state must hold no picks yet)."""
