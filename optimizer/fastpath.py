@@ -367,8 +367,8 @@ def solve_fast(
         greedy_xs, size["greedy_seconds"] = _greedy_result(greedy, early)
     finally:
         pool.shutdown(wait=False)  # a greedy past its time stops at its next look at the clock
-    for greedy_x in greedy_xs:
-        best.offer(scenario, roster, overlap, model, greedy_x)
+    for greedy_x in sorted(greedy_xs, key=model.objective, reverse=True):  # the better one
+        best.offer(scenario, roster, overlap, model, greedy_x)  # first: one re-check, not two
     size["greedy_value"] = model.reported(best.value) if best.x is not None else None
     lap("greedy")  # waiting for it after the LP, and its re-check
 
