@@ -395,6 +395,8 @@ def _fill(
             if why is None:
                 state.change(j, 1.0)
                 added += 1
+                if counter is not None and state.act[counter] + 1.0 > model.hi[counter] + 1e-9:
+                    return  # the cap is reached: nobody else fits, waiting or not
             elif why == "later":
                 heapq.heappush(aside, (entry, k, j, added))
             elif ends.refuse():

@@ -22,6 +22,7 @@ def model(tmp_path_factory):
     path = write_instance(tmp_path_factory.mktemp("greedy"), 4_000, "typical", seed=2)
     text = yaml.safe_load(path.read_text(encoding="utf-8"))
     text["constraints"]["targets"]["reach"] = 1.0  # a reach row: shared reach counts there
+    text["constraints"]["max_influencers"] = 4_000  # the budget, not the cap, ends the filling
     path.write_text(yaml.safe_dump(text), encoding="utf-8")
     scenario = load_scenario(path)
     prepared = prepare(scenario)
