@@ -27,6 +27,14 @@ def _setup(seed, tmp_path):
     return scenario, data, found, prepared, model
 
 
+def _greedy_starts(tmp_path):
+    """(brute-force data, model, greedy start) of every oracle instance with a model."""
+    for seed in SEEDS:
+        setup = _setup(seed, tmp_path)
+        if setup is not None:
+            yield setup[1], setup[4], greedy_slots(setup[4])
+
+
 def _neighbours(model, x):
     """Every portfolio one add, one drop or one swap away from ``x`` (0/1 over slots)."""
     inside, outside = np.flatnonzero(x > 0.5), np.flatnonzero(x < 0.5)
@@ -88,13 +96,11 @@ def test_local_search_keeps_the_optimum(seed, tmp_path):
 def test_includes_stay(tmp_path):
     """Every include stays picked, on every oracle instance that has one."""
     seen = 0
-    for seed in SEEDS:
-        setup = _setup(seed, tmp_path)
-        if setup is None or not np.any(setup[4].lb > 0.5):
+    for _data, model, start in _greedy_starts(tmp_path):
+        if not np.any(model.lb > 0.5):
             continue
-        model = setup[4]
-        x = swaps.improve(model, greedy_slots(model))
-        assert np.all(x[model.lb > 0.5] == 1.0), seed
+        x = swaps.improve(model, start)
+        assert np.all(x[model.lb > 0.5] == 1.0)
         seen += 1
     assert seen
 
@@ -102,12 +108,7 @@ def test_includes_stay(tmp_path):
 def test_a_pool_below_its_minimum_means_no_search(tmp_path, monkeypatch):
     """Where a search moves from the greedy portfolio, it does not when the pool would fall
     below MIN_POOL: the portfolio comes back as it went in."""
-    for seed in SEEDS:
-        setup = _setup(seed, tmp_path)
-        if setup is None:
-            continue
-        model = setup[4]
-        start = greedy_slots(model)
+    for _data, model, start in _greedy_starts(tmp_path):
         if not np.array_equal(swaps.improve(model, start), start):
             break
     else:
@@ -198,13 +199,8 @@ def test_checking_swaps_in_chunks_finds_the_same_moves(tmp_path, monkeypatch):
     """Swaps are checked best first, a chunk at a time: one swap per chunk ends where all at
     once do, on every oracle instance with a valid greedy start."""
     runs = []
-    for seed in SEEDS:
-        setup = _setup(seed, tmp_path)
-        if setup is None:
-            continue
-        model = setup[4]
-        start = greedy_slots(model)
-        if violations(setup[1], _picked(model, start)):
+    for data, model, start in _greedy_starts(tmp_path):
+        if violations(data, _picked(model, start)):
             continue
         runs.append((model, start, swaps.improve(model, start)))
     assert runs
