@@ -267,6 +267,16 @@ def build_arrays(
     )
 
 
+def widened(lo: np.ndarray, hi: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row limits with a relative slack: ``lo − t·(1 + |lo|)``, ``hi + t·(1 + |hi|)`` (infinite
+    limits stay infinite) — what the greedy and the local search let a row reach."""
+
+    def slack(limit: np.ndarray) -> np.ndarray:
+        return tolerance * (1.0 + np.abs(np.where(np.isfinite(limit), limit, 0.0)))
+
+    return lo - slack(lo), hi + slack(hi)
+
+
 def pair_adjacency(model: ArrayModel) -> tuple[np.ndarray, ...]:
     """CSR adjacency of the de-duplication pairs: (indptr, neighbour, shared, objective coef);
     computed once per model."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import ArrayModel, build_arrays, pair_adjacency
+from .arrays import ArrayModel, build_arrays, pair_adjacency, widened
 from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario
@@ -55,10 +55,7 @@ class _State:
         self.col_of = np.repeat(np.arange(model.n), np.diff(csc.indptr))  # per nonzero
         self.x = np.zeros(model.n, dtype=bool)
         self.act = np.zeros(len(model.lo))
-        self.tol_hi = TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(model.hi), model.hi, 0)))
-        self.tol_lo = TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(model.lo), model.lo, 0)))
-        self.hi_tol = model.hi + self.tol_hi  # the limits with their slack, once
-        self.lo_tol = model.lo - self.tol_lo
+        self.lo_tol, self.hi_tol = widened(model.lo, model.hi, TOLERANCE)  # the limits it keeps
         self.adj = pair_adjacency(model)
         self.pen_obj = np.zeros(model.n)  # objective lost to picked neighbours (≤ 0)
         self.pen_reach = np.zeros(model.n)  # reach shared with picked neighbours (people)
@@ -186,7 +183,7 @@ class _State:
         return out
 
     def unmet(self) -> np.ndarray:
-        return np.flatnonzero(self.act < self.m.lo - self.tol_lo)
+        return np.flatnonzero(self.act < self.lo_tol)
 
 
 class _DeadEnds:
@@ -281,12 +278,11 @@ def _add_in_order(state: _State, r: int, order: np.ndarray, deadline: float | No
     as were refused in a row, at most :data:`BLOCK_MAX`) by :meth:`_State.first_fit`: the same
     slot is added as one by one, for less time when most are refused (tight mix rules).
     """
-    model = state.m
     added = False
     ends = _DeadEnds(state)
     at = streak = 0
     while at < len(order):
-        if state.act[r] >= model.lo[r] - state.tol_lo[r]:
+        if state.act[r] >= state.lo_tol[r]:
             break
         if deadline is not None and time.perf_counter() > deadline:
             return None
@@ -484,7 +480,7 @@ def _shed_over(state: _State) -> None:
     the pick that gives least value per unit it uses of that row goes first."""
     model, csr = state.m, state.m.A
     for _ in range(model.n):
-        over = np.flatnonzero(state.act > model.hi + state.tol_hi)
+        over = np.flatnonzero(state.act > state.hi_tol)
         if not len(over):
             return
         r = int(over[0])
@@ -512,12 +508,12 @@ def _shed_under(state: _State) -> None:
         cols, vals = cols[ok], vals[ok]
         order = np.argsort((model.c[cols] + state.pen_obj[cols]) / -vals, kind="stable")
         for j in cols[order].tolist():
-            if state.act[r] >= model.lo[r] - state.tol_lo[r]:
+            if state.act[r] >= state.lo_tol[r]:
                 break
             rows, change = state.column(j)
             new = state.act[rows] - change
-            held = state.act[rows] >= model.lo[rows] - state.tol_lo[rows]
-            breaks = held & (new < model.lo[rows] - state.tol_lo[rows])
+            held = state.act[rows] >= state.lo_tol[rows]
+            breaks = held & (new < state.lo_tol[rows])
             if not np.any(breaks):
                 state.change(j, -1.0)
 
@@ -563,7 +559,7 @@ def _round_once(
         _fill(state, alive, np.round(x_lp, 6), deadline)
         _cover(state, alive, deadline, by_amount)
     x = state.x.astype(float)
-    holds = not len(state.unmet()) and not np.any(state.act > model.hi + state.tol_hi)
+    holds = not len(state.unmet()) and not np.any(state.act > state.hi_tol)
     return x, model.objective(x) if holds else -np.inf, mended
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .arrays import ArrayModel
+from .arrays import ArrayModel, widened
 
 POOL = 2_000  # outsiders considered per move, highest score first …
 MAX_CELLS = 500_000  # … fewer when picks × pool would exceed this …
@@ -107,7 +107,7 @@ class LocalSearch:
             model = self.model
             packing = _packing_rows(model)
             general = np.flatnonzero(~packing)
-            lo, hi = model.lo[general], model.hi[general]
+            lo, hi = widened(model.lo[general], model.hi[general], TOLERANCE)
             reach = None
             if model.reach_row is not None:
                 reach = int(np.flatnonzero(general == model.reach_row)[0])
@@ -117,8 +117,8 @@ class LocalSearch:
                 pack_hi=model.hi[packing],
                 general=dense.tocsr(),
                 general_csc=dense.tocsc(),
-                lo=lo - TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(lo), lo, 0.0))),
-                hi=hi + TOLERANCE * (1.0 + np.abs(np.where(np.isfinite(hi), hi, 0.0))),
+                lo=lo,
+                hi=hi,
                 reach=reach,
             )
         return self._rows
