@@ -192,7 +192,9 @@ def solve_effective(
     result.picks = roster.frame.iloc[picked][columns].reset_index(drop=True)
     estimated = roster.frame["cost_estimated"].to_numpy()
     result.estimated_costs = [roster.ids[p] for p in picked if estimated[p]]
-    attach_simulation(result, scenario, roster, picked)
+    limit = scenario.solver.time_limit
+    left = None if limit is None else started + limit - time.perf_counter()
+    attach_simulation(result, scenario, roster, picked, left)
     return result
 
 
@@ -206,16 +208,31 @@ def worst_case_value(scenario: Scenario, roster: Roster, picked: list[int], valu
 
 
 def attach_simulation(
-    result: Result, scenario: Scenario, roster: Roster, picked: list[int]
+    result: Result,
+    scenario: Scenario,
+    roster: Roster,
+    picked: list[int],
+    seconds: float | None = None,
 ) -> None:
-    """Monte Carlo P10/P50/P90 and the chance of meeting each engagement/conversion target."""
+    """Monte Carlo P10/P50/P90 and the chance of meeting each engagement/conversion target.
+
+    ``seconds`` is the time left before the solve's time limit, if it has one: the draws
+    are cut to fit in it (:func:`optimizer.uncertainty.summary_draws`), and when too few
+    would fit the summary says it was skipped."""
     if not picked:
         return
     settings = scenario.uncertainty
-    draws = summary_draws(settings.draws, len(picked))
+    draws = summary_draws(settings.draws, len(picked), seconds)
+    if draws == 0:
+        result.uncertainty = {
+            "draws": 0,
+            "draws_requested": settings.draws,
+            "skipped": "the time limit left no time for the Monte Carlo summary",
+        }
+        return
     simulation = simulate(roster, picked, draws, settings.seed, settings.cv)
     summary = simulation.to_dict()
-    if draws < settings.draws:  # thousands of picks: capped so the summary stays ~1 s
+    if draws < settings.draws:  # thousands of picks, or little time left: fewer draws
         summary["draws_requested"] = settings.draws
     targets = simulated_targets(scenario.constraints.targets.as_dict())
     summary["chance_of_meeting_targets"] = simulation.chance_of_meeting(targets)

@@ -39,12 +39,13 @@ whichever is smaller.
 **Deadlines.** ``solver.time_limit`` is a wall-clock promise counted from the start of the
 solve: HiGHS runs on its own thread, stops at the deadline by its own time limit (LP) or by a
 user interrupt (MIP), and is abandoned if it has not stopped shortly after; the greedy checks
-the clock as it goes. Some time is kept back at the end for the last re-check and the result
-(:data:`RESERVE`, :data:`RESERVE_PER_CANDIDATE`), and the LP and the greedy stop earlier
-still (:data:`ROUNDING_PER_CANDIDATE`) so that the LP's last solution can be rounded; a
-greedy that overruns its time is not waited for. The best verified portfolio so far (at least
-the greedy one, when the greedy finishes in time) is returned as ``feasible``; building the
-arrays is not interruptible.
+the clock as it goes. Some time is kept back at the end for the last re-check, the result
+and its Monte Carlo summary (:data:`RESERVE`, :data:`RESERVE_PER_CANDIDATE`; the summary's
+draws are cut to what fits before the limit: :func:`optimizer.engine.attach_simulation`),
+and the LP and the greedy stop earlier still (:data:`ROUNDING_PER_CANDIDATE`) so that the
+LP's last solution can be rounded; a greedy that overruns its time is not waited for. The
+best verified portfolio so far (at least the greedy one, when the greedy finishes in time) is
+returned as ``feasible``; building the arrays is not interruptible.
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ WHOLE_MIP_LIMIT = 50_000  # … except a last try on all of them, until the dead
 POLISH_EXTRA = 50  # least-settled free candidates the polishing MIP adds to the LP's support
 POLISH_SECONDS = 10.0  # … and its time limit without a deadline (with one: a quarter of the rest)
 BRANCH_SECONDS = 10.0  # branching on the LP without a deadline (with one: a quarter of the rest)
-RESERVE = 0.1  # seconds kept back at the deadline for the re-check and the result
-RESERVE_PER_CANDIDATE = 2e-6  # … and this many more per candidate (2 s at 1,000,000)
+RESERVE = 0.1  # seconds kept back at the deadline for the re-check, the result and the
+RESERVE_PER_CANDIDATE = 4e-6  # Monte Carlo summary, and this many more per candidate (4 s at
+# 1,000,000: the re-check of 100,000 picks takes ~1 s, and 200 draws of 50,000 picks ~1 s)
 ROUNDING_PER_CANDIDATE = 3e-6  # LP and greedy stop this much earlier: time to round the LP x
 GREEDY_GRACE = 0.1  # seconds the engine waits for a greedy past its deadline
 SWAP_SECONDS = 0.25  # local search per portfolio at most (and a tenth of the time left)
@@ -98,9 +100,9 @@ class Deadline:
 
     @classmethod
     def start(cls, started: float, seconds: float | None, candidates: int = 0) -> Deadline:
-        """``seconds`` after ``started``, less what the re-check and the result need after
-        it (more for large rosters: a portfolio of 100,000 picks takes ~1 s to re-check
-        twice), at most a tenth of the time."""
+        """``seconds`` after ``started``, less what the re-check, the result and its Monte
+        Carlo summary need after it (more for large rosters: a portfolio of 100,000 picks
+        takes ~1 s to re-check twice), at most a tenth of the time."""
         if seconds is None:
             return cls(None)
         reserve = RESERVE + RESERVE_PER_CANDIDATE * candidates

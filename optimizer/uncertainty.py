@@ -56,16 +56,34 @@ DEFAULT_CV = 0.3
 MAX_CELLS = 2_000_000  # draws × influencers per chunk: bounds memory to ~16 MB per matrix
 SUMMARY_CELLS = 4_000_000  # draws × picks for the summary attached to every solve
 SUMMARY_MIN_DRAWS = 200
+# under a time limit the summary gets only the draws that fit in the time left, counted at
+# this rate (draws × picks per second; about 9 million were measured on the 2-core benchmark
+# machine, see docs/performance.md); fewer than DEADLINE_MIN_DRAWS → no summary
+SUMMARY_CELLS_PER_SECOND = 4_000_000
+DEADLINE_MIN_DRAWS = 100
 Distribution = Literal["beta", "lognormal"]
 
 
-def summary_draws(requested: int, picks: int) -> int:
+def summary_draws(requested: int, picks: int, seconds: float | None = None) -> int:
     """Draws for the summary of a portfolio of ``picks``: as requested, unless that exceeds
     :data:`SUMMARY_CELLS` draws × picks (about a second), then fewer, but at least
-    :data:`SUMMARY_MIN_DRAWS` (and never more than requested)."""
-    if picks <= 0 or requested * picks <= SUMMARY_CELLS:
+    :data:`SUMMARY_MIN_DRAWS` (and never more than requested).
+
+    ``seconds``, when given, is the time left before a time limit: then no more draws than
+    fit in it at :data:`SUMMARY_CELLS_PER_SECOND`, and 0 (no summary) when fewer than
+    :data:`DEADLINE_MIN_DRAWS` would fit.
+    """
+    if picks <= 0:
         return requested
-    return min(requested, max(SUMMARY_MIN_DRAWS, SUMMARY_CELLS // picks))
+    draws = requested
+    if requested * picks > SUMMARY_CELLS:
+        draws = min(requested, max(SUMMARY_MIN_DRAWS, SUMMARY_CELLS // picks))
+    if seconds is None:
+        return draws
+    fit = int(max(seconds, 0.0) * SUMMARY_CELLS_PER_SECOND) // picks
+    if fit >= draws:
+        return draws
+    return fit if fit >= DEADLINE_MIN_DRAWS else 0
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,3 +68,66 @@ def test_a_tiny_deadline_still_keeps_the_greedy_floor(large, monkeypatch):
     result = solve(fast, prepared=prepared)
     assert result.status is Status.FEASIBLE
     assert model.sense_value(result.objective) >= floor.value - 1e-6 * abs(floor.value)
+
+
+LAUNCH = Path(__file__).resolve().parents[1] / "scenarios" / "launch.yaml"
+
+
+def _launch(time_limit: float | None):
+    """The launch example with this time limit (its file sets 60 s; None: no limit)."""
+    scenario = load_scenario(LAUNCH)
+    solver = scenario.solver.model_copy(update={"time_limit": time_limit})
+    copy = scenario.model_copy(update={"solver": solver})
+    copy._source, copy._base_dir = scenario.source, scenario.base_dir
+    return copy, prepare(scenario)
+
+
+def test_the_monte_carlo_summary_is_cut_to_the_time_left(monkeypatch):
+    """Under a time limit the summary gets only the draws that fit before it, and says how
+    many were asked for; the rate is lowered here so that the cut is certain."""
+    from optimizer import uncertainty
+
+    scenario, prepared = _launch(60.0)
+    picks = len(solve(scenario, "hybrid", prepared=prepared).selected)
+    requested = scenario.uncertainty.draws
+    # at this rate the whole 60 s would hold ~requested / 2 draws: fewer remain after the solve
+    rate = requested * picks / 120.0
+    monkeypatch.setattr(uncertainty, "SUMMARY_CELLS_PER_SECOND", rate)
+    result = solve(scenario, "hybrid", prepared=prepared)
+    summary = result.uncertainty
+    assert summary is not None and summary["draws_requested"] == requested
+    assert uncertainty.DEADLINE_MIN_DRAWS <= summary["draws"] <= requested // 2
+    assert summary["engagement"]["p10"] <= summary["engagement"]["p90"]
+    assert result.simulation.draws == summary["draws"]
+
+
+def test_no_time_left_skips_the_summary_and_says_so(monkeypatch):
+    from rich.console import Console
+
+    from optimizer import uncertainty
+    from optimizer.report import comparison_table
+
+    monkeypatch.setattr(uncertainty, "SUMMARY_CELLS_PER_SECOND", 1.0)
+    scenario, prepared = _launch(60.0)
+    result = solve(scenario, "hybrid", prepared=prepared)
+    assert result.selected  # the portfolio is there; only the summary is not
+    assert result.uncertainty == {
+        "draws": 0,
+        "draws_requested": scenario.uncertainty.draws,
+        "skipped": "the time limit left no time for the Monte Carlo summary",
+    }
+    assert result.simulation is None
+    console = Console(width=200, record=True)
+    console.print(comparison_table([result]))
+    assert "P10 / P50 / P90" in console.export_text()  # the band rows show "–"
+    assert result.to_dict()["uncertainty"]["draws"] == 0
+
+
+def test_without_a_time_limit_the_summary_is_not_cut(monkeypatch):
+    from optimizer import uncertainty
+
+    monkeypatch.setattr(uncertainty, "SUMMARY_CELLS_PER_SECOND", 1.0)
+    scenario, prepared = _launch(None)
+    result = solve(scenario, "hybrid", prepared=prepared)
+    assert result.uncertainty["draws"] == scenario.uncertainty.draws
+    assert "draws_requested" not in result.uncertainty

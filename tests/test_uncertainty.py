@@ -141,6 +141,28 @@ def test_summary_draws_are_capped_only_for_huge_portfolios() -> None:
     assert summary_draws(10_000, 0) == 10_000
 
 
+def test_summary_draws_fit_the_time_left_before_a_time_limit() -> None:
+    from optimizer.uncertainty import (
+        DEADLINE_MIN_DRAWS,
+        SUMMARY_CELLS_PER_SECOND,
+        summary_draws,
+    )
+
+    rate = SUMMARY_CELLS_PER_SECOND
+    # plenty of time: exactly what the summary would get without a limit
+    assert summary_draws(10_000, 25, seconds=3600.0) == 10_000
+    assert summary_draws(10_000, 10**6, seconds=3600.0) == summary_draws(10_000, 10**6)
+    # half a second for 1,000 picks: the draws that fit at the stated rate
+    assert summary_draws(10_000, 1_000, seconds=0.5) == int(0.5 * rate) // 1_000
+    # too few would fit: no summary at all, rather than a meaningless one
+    tight = (DEADLINE_MIN_DRAWS - 1) * 1_000 / rate
+    assert summary_draws(10_000, 1_000, seconds=tight) == 0
+    assert summary_draws(10_000, 1_000, seconds=DEADLINE_MIN_DRAWS * 1_000 / rate) >= 100
+    assert summary_draws(10_000, 25, seconds=0.0) == 0
+    assert summary_draws(10_000, 25, seconds=-1.0) == 0  # the limit has already passed
+    assert summary_draws(10_000, 0, seconds=0.0) == 10_000  # no picks: nothing to draw
+
+
 @pytest.mark.parametrize("distribution", ["beta", "lognormal"])
 def test_the_lean_products_equal_the_plain_formula(roster: Roster, distribution) -> None:
     """The simulation multiplies its factor matrices in place (less memory); the totals must
