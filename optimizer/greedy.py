@@ -404,11 +404,14 @@ def _fill(
         todo = np.asarray([j for _key, _k, j, _t in sorted(aside)], dtype=np.int64)
 
 
-def _prune(state: _State) -> None:
-    """Minimising cost: drop the dearest picks whose removal keeps every limit."""
+def _prune(state: _State, deadline: float | None = None) -> None:
+    """Minimising cost: drop the dearest picks whose removal keeps every limit (until the
+    ``deadline``: what is left is still a valid portfolio, only dearer)."""
     model = state.m
     picked = np.flatnonzero(state.x & (model.lb < 0.5))
-    for j in picked[np.argsort(-model.cost[picked])].tolist():
+    for count, j in enumerate(picked[np.argsort(-model.cost[picked])].tolist()):
+        if deadline is not None and count % 256 == 0 and time.perf_counter() > deadline:
+            return
         if state.fits(j, -1.0):
             state.change(j, -1.0)
 
@@ -448,7 +451,7 @@ def greedy_slots(
             _fill(state, allowed, priority, deadline, count_aware)
         _cover(state, allowed, deadline, by_amount)
         if model.minimize:
-            _prune(state)
+            _prune(state, deadline)
         if not len(state.unmet()):
             break
     return state.x.astype(float)
@@ -475,11 +478,14 @@ def dear_enough(model: ArrayModel) -> np.ndarray | None:
     return forced | (model.cost >= need)
 
 
-def _shed_over(state: _State) -> None:
+def _shed_over(state: _State, deadline: float | None = None) -> None:
     """Drop picks (never includes) until no upper limit is exceeded: in each exceeded row,
-    the pick that gives least value per unit it uses of that row goes first."""
+    the pick that gives least value per unit it uses of that row goes first. Stops at the
+    ``deadline`` (a limit may then stay exceeded: the rounding does not count)."""
     model, csr = state.m, state.m.A
     for _ in range(model.n):
+        if deadline is not None and time.perf_counter() > deadline:
+            return
         over = np.flatnonzero(state.act > state.hi_tol)
         if not len(over):
             return
@@ -496,10 +502,10 @@ def _shed_over(state: _State) -> None:
         state.change(int(cols[np.argmin(loss)]), -1.0)
 
 
-def _shed_under(state: _State) -> None:
+def _shed_under(state: _State, deadline: float | None = None) -> None:
     """Lower limits no addition can meet: drop picks that pull the row down (a spend-share
     minimum broken by other tiers' spend), least value per unit of the shortfall first, as
-    long as the drop keeps every other limit that holds."""
+    long as the drop keeps every other limit that holds. Stops at the ``deadline``."""
     model, csr = state.m, state.m.A
     for r in state.unmet().tolist():
         p0, p1 = csr.indptr[r], csr.indptr[r + 1]
@@ -507,9 +513,11 @@ def _shed_under(state: _State) -> None:
         ok = (vals < 0) & state.x[cols] & (model.lb[cols] < 0.5)
         cols, vals = cols[ok], vals[ok]
         order = np.argsort((model.c[cols] + state.pen_obj[cols]) / -vals, kind="stable")
-        for j in cols[order].tolist():
+        for count, j in enumerate(cols[order].tolist()):
             if state.act[r] >= state.lo_tol[r]:
                 break
+            if deadline is not None and count % 64 == 0 and time.perf_counter() > deadline:
+                return
             rows, change = state.column(j)
             new = state.act[rows] - change
             held = state.act[rows] >= state.lo_tol[rows]
@@ -547,14 +555,14 @@ def _round_once(
     lower limit had to be mended)``."""
     state = _State(model)
     state.add_all(ones)
-    _shed_over(state)
+    _shed_over(state, deadline)
     mended = len(state.unmet()) > 0
     alive = np.ones(model.n, dtype=bool)
     _cover(state, alive, deadline, by_amount)
-    _shed_under(state)
+    _shed_under(state, deadline)
     _cover(state, alive, deadline, by_amount)
     if model.minimize:
-        _prune(state)
+        _prune(state, deadline)
     else:
         _fill(state, alive, np.round(x_lp, 6), deadline)
         _cover(state, alive, deadline, by_amount)

@@ -1,5 +1,5 @@
 """The greedy's bookkeeping (dead heap entries dropped, candidates tried in blocks) changes its
-speed, never its answer."""
+speed, never its answer; its mending and pruning steps stop at the deadline."""
 
 from __future__ import annotations
 
@@ -161,3 +161,49 @@ def test_covering_in_blocks_adds_what_one_by_one_adds(tmp_path, monkeypatch):
     assert not blocks
     for in_blocks, one_by_one in zip(runs, plain, strict=True):
         assert np.array_equal(in_blocks, one_by_one)
+
+
+def _past() -> float:
+    import time
+
+    return time.perf_counter() - 1.0
+
+
+def test_mending_an_exceeded_limit_stops_at_the_deadline(model):
+    """The rounding's mending looks at the clock: past the deadline it leaves the state as
+    it is (a limit still exceeded, so the rounding does not count) instead of running on."""
+    order = np.argsort(-model.c)
+    late, timely = _State(model), _State(model)
+    for state in (late, timely):
+        state.add_all(order[:3_000])  # far over the budget
+    assert np.any(late.act > late.hi_tol)
+    greedy._shed_over(late, _past())
+    assert np.array_equal(late.x, timely.x) and np.any(late.act > late.hi_tol)
+    greedy._shed_over(timely, None)
+    assert not np.any(timely.act > timely.hi_tol)
+
+
+def test_mending_an_unmet_share_stops_at_the_deadline(model):
+    falls = np.flatnonzero(model.can_fall & np.isfinite(model.lo))
+    assert len(falls)  # a spend-share minimum: other groups' spend pulls it down
+    r = int(falls[0])
+    row = model.A.getrow(r)
+    pulling = row.indices[row.data < 0]
+    late, timely = _State(model), _State(model)
+    for state in (late, timely):
+        state.add_all(pulling[:200])
+    assert r in late.unmet()
+    greedy._shed_under(late, _past())
+    assert np.array_equal(late.x, timely.x)
+    greedy._shed_under(timely, None)
+    assert timely.x.sum() < late.x.sum()
+
+
+def test_pruning_a_dear_portfolio_stops_at_the_deadline(model):
+    late, timely = _State(model), _State(model)
+    for state in (late, timely):
+        state.add_all(np.argsort(model.cost)[:50])
+    greedy._prune(late, _past())
+    assert late.x.sum() == 50
+    greedy._prune(timely, None)
+    assert timely.x.sum() < 50
