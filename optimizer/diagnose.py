@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,10 +11,21 @@ from .candidates import Candidates, group_values
 from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
-from .solver import Status, run
+from .solver import SolveOutcome, Status, run
 
 if TYPE_CHECKING:
+    import pulp
+
     from .model import RuleRow
+
+# building the elastic PuLP model takes 0.1–0.2 ms per candidate (measured at 1,000 to
+# 100,000), and it cannot be interrupted: under a time limit an elastic re-solve starts only
+# when twice this estimate fits in the time left
+ELASTIC_BUILD_PER_CANDIDATE = 2e-4
+NO_TIME_TO_NAME = (
+    "the time limit left no time to name the clashing rules (elastic re-solves): solve "
+    "again with a longer --time-limit, or none, to get them"
+)
 
 
 def _money(value: float) -> str:
@@ -81,13 +93,30 @@ def budget_clashes(scenario: Scenario, roster: Roster, candidates: Candidates) -
 
 
 def explain_infeasible(
-    scenario: Scenario, roster: Roster, overlap: OverlapGraph, candidates: Candidates
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    candidates: Candidates,
+    deadline: float | None = None,
 ) -> list[str]:
-    """Quick data checks first, then an elastic re-solve; a generic reason as a last resort."""
+    """Quick data checks first, then an elastic re-solve; a generic reason as a last resort.
+
+    ``deadline`` (``time.perf_counter()`` seconds) is the solve's time limit, if it has one:
+    the elastic re-solves stop by it, and are skipped (the reason says so) when building
+    their model would not fit in the time left."""
     reasons = include_clashes(scenario, roster, candidates)
     reasons += budget_clashes(scenario, roster, candidates)
-    if not reasons:
-        reasons = elastic_reasons(scenario, roster, overlap, scenario.solver)
+    if reasons:
+        return reasons
+    build = ELASTIC_BUILD_PER_CANDIDATE * len(candidates.positions)
+    # neither the build nor reading the answer back can be interrupted: the re-solves stop one
+    # build's time before the deadline, and start only if their build ends before that
+    solve_by = None if deadline is None else deadline - build
+    reasons = elastic_reasons(
+        scenario, roster, overlap, scenario.solver, deadline=solve_by, build_seconds=build
+    )
+    if not reasons and solve_by is not None and time.perf_counter() + build >= solve_by:
+        return [NO_TIME_TO_NAME]
     if not reasons:
         reasons.append(
             "no portfolio satisfies all rules together (no single rule explains it: "
@@ -119,6 +148,8 @@ def elastic_reasons(
     overlap: OverlapGraph,
     settings: SolverSettings,
     alternatives: int = 3,
+    deadline: float | None = None,
+    build_seconds: float = 0.0,
 ) -> list[str]:
     """Rules to relax, and by how much, found by elastic re-solves.
 
@@ -126,24 +157,51 @@ def elastic_reasons(
     smallest-violation way to make the rules hold together. Each rule with positive slack is
     one of the clashing rules, and its slack is how far it must move. The rules relaxed so far
     are then held rigid and the re-solve repeated, to offer other ways out ("or: …").
+    With a ``deadline`` (``time.perf_counter()`` seconds) every re-solve stops by it, and no
+    new one starts unless its model's build (``build_seconds``, estimated) ends before it; a
+    re-solve stopped by it gives amounts that are one way out, not proven the smallest.
     """
     from .model import build_model  # lazy: PuLP only when a re-solve is needed
 
     rigid: set[str] = set()
     reasons: list[str] = []
     for attempt in range(alternatives):
+        if deadline is not None and time.perf_counter() + build_seconds >= deadline:
+            break
         built = build_model(scenario, roster, overlap, elastic=True, rigid=frozenset(rigid))
-        outcome = run(built.problem, settings)
-        if outcome.status not in (Status.OPTIMAL, Status.FEASIBLE):
+        outcome = _run_by(built.problem, settings, deadline)
+        if outcome is None or outcome.status not in (Status.OPTIMAL, Status.FEASIBLE):
             break
         relaxed = [(rule, _slack(rule)) for rule in built.rules]
         relaxed = [(rule, amount) for rule, amount in relaxed if amount is not None]
         if not relaxed:
             break
-        words = "; ".join(_describe(rule, amount) for rule, amount in relaxed)
+        proven = outcome.status is Status.OPTIMAL
+        words = "; ".join(_describe(rule, amount, proven) for rule, amount in relaxed)
+        if not proven:
+            words += " (found before the time limit stopped the re-solve: a smaller change may do)"
         reasons.append(words if attempt == 0 else f"or: {words}")
         rigid.update(rule.name for rule, _ in relaxed)
     return reasons
+
+
+def _run_by(
+    problem: pulp.LpProblem, settings: SolverSettings, deadline: float | None
+) -> SolveOutcome | None:
+    """Solve ``problem`` as ``settings`` say, by the wall-clock ``deadline`` if there is one
+    (its time limit cut to the time left); None when the solver had to be abandoned."""
+    if deadline is None:
+        return run(problem, settings)
+    from .fastpath import Abandoned  # lazy: the solver stack only when a re-solve is needed
+    from .fullpath import deadline_solver
+
+    left = max(deadline - time.perf_counter(), 0.01)
+    limit = left if settings.time_limit is None else min(settings.time_limit, left)
+    limited = settings.model_copy(update={"time_limit": limit})
+    try:
+        return run(problem, limited, deadline_solver(limited, deadline))
+    except Abandoned:
+        return None
 
 
 def _slack(rule: RuleRow) -> float | None:
@@ -154,13 +212,17 @@ def _slack(rule: RuleRow) -> float | None:
     return amount if amount > 1e-6 * max(1.0, abs(rule.rhs)) else None
 
 
-def _describe(rule: RuleRow, amount: float) -> str:
+def _describe(rule: RuleRow, amount: float, proven: bool = True) -> str:
+    """One bent rule in words; ``proven``: the elastic re-solve proved its total slack the
+    smallest (else the amounts are one way out, and "at most" would be a claim it cannot make)."""
     if rule.rhs == 0 and rule.sense == "<=":  # a spend-share cap, slack in currency
         return f"{rule.label} must give way: {_amount(amount)} of spend over its share"
     if rule.sense == "<=":
         return f"{rule.label} must rise by {_amount(amount)} (to {_amount(rule.rhs + amount)})"
     if rule.rhs == 0:
         return f"{rule.label} is short by {_amount(amount)} of spend"
+    if not proven:
+        return f"{rule.label} cannot hold: {_amount(rule.rhs - amount)} was reached"
     return f"{rule.label} cannot hold: at most {_amount(rule.rhs - amount)} is reachable"
 
 

@@ -146,8 +146,10 @@ def solve_effective(
     outcome = answer.outcome
     result.solve_seconds = outcome.seconds
     result.status = outcome.status
+    limit = scenario.solver.time_limit
+    ends = None if limit is None else started + limit  # the time limit, as a clock reading
     if outcome.status is Status.INFEASIBLE:
-        result.diagnosis = explain_infeasible(scenario, roster, overlap, candidates)
+        result.diagnosis = explain_infeasible(scenario, roster, overlap, candidates, ends)
         return result
     if outcome.status is Status.NO_SOLUTION:
         result.bound = outcome.bound
@@ -192,8 +194,7 @@ def solve_effective(
     result.picks = roster.frame.iloc[picked][columns].reset_index(drop=True)
     estimated = roster.frame["cost_estimated"].to_numpy()
     result.estimated_costs = [roster.ids[p] for p in picked if estimated[p]]
-    limit = scenario.solver.time_limit
-    left = None if limit is None else started + limit - time.perf_counter()
+    left = None if ends is None else ends - time.perf_counter()
     attach_simulation(result, scenario, roster, picked, left)
     return result
 

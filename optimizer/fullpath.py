@@ -20,7 +20,7 @@ from .greedy import greedy_slots, verified
 from .model import BuiltModel
 from .overlap import OverlapGraph
 from .roster import Roster
-from .scenario import Scenario
+from .scenario import Scenario, SolverSettings
 from .solver import SolveOutcome, Status, make_solver, run
 from .verify import check_selection
 
@@ -39,6 +39,16 @@ class DeadlineHiGHS(pulp.HiGHS):
 
 
 _keep: list[object] = []
+
+
+def deadline_solver(settings: SolverSettings, deadline: float | None) -> pulp.LpSolver:
+    """The solver of ``settings``; HiGHS made to stop (or be abandoned, raising
+    :class:`Abandoned`) at the wall-clock ``deadline`` (``time.perf_counter()`` seconds)."""
+    solver = make_solver(settings)
+    if isinstance(solver, pulp.HiGHS):
+        solver.__class__ = DeadlineHiGHS
+        solver.deadline = deadline  # type: ignore[attr-defined]
+    return solver
 
 
 def run_full(
@@ -70,12 +80,9 @@ def run_full(
                 var.setInitialValue(1.0 if int(position) in chosen else 0.0)
             for i, j, _shared, y in built.pair_vars:
                 y.setInitialValue(1.0 if i in chosen and j in chosen else 0.0)
-    solver = make_solver(settings)
-    if isinstance(solver, pulp.HiGHS):
-        solver.__class__ = DeadlineHiGHS
-        solver.deadline = deadline.at  # type: ignore[attr-defined]
-        if greedy:  # PuLP warns when no variable has a value
-            solver.optionsDict["warmStart"] = True
+    solver = deadline_solver(settings, deadline.at)
+    if isinstance(solver, pulp.HiGHS) and greedy:  # PuLP warns when no variable has a value
+        solver.optionsDict["warmStart"] = True
     t0 = time.perf_counter()
     try:
         outcome = run(built.problem, settings, solver)

@@ -101,6 +101,51 @@ def test_infeasible_scenario_names_the_clashing_rules(tmp_path: Path) -> None:
     assert "reachable" in text
 
 
+def _infeasible(tmp_path: Path, time_limit: float | None):
+    extra = {"budget": 3000, "constraints": {"targets": {"conversions": 10_000}}}
+    if time_limit is not None:
+        extra["solver"] = {"gap": 0, "time_limit": time_limit}
+    return _scenario(tmp_path, extra)
+
+
+def test_no_time_to_name_the_rules_returns_by_the_deadline_and_says_so(tmp_path, monkeypatch):
+    """Building the elastic model cannot be interrupted: when its estimated build does not fit
+    twice in the time left, the diagnosis says how to get the rules instead of overrunning."""
+    import time
+
+    from optimizer import diagnose
+
+    monkeypatch.setattr(diagnose, "ELASTIC_BUILD_PER_CANDIDATE", 1.0)  # 60 s for 60 rows
+    scenario = _infeasible(tmp_path, 5.0)
+    started = time.perf_counter()
+    result = solve(scenario)
+    assert time.perf_counter() - started < 5.0
+    assert result.status is Status.INFEASIBLE
+    assert result.diagnosis == [diagnose.NO_TIME_TO_NAME]
+    monkeypatch.setattr(diagnose, "ELASTIC_BUILD_PER_CANDIDATE", 1e-4)
+    assert "reachable" in " ".join(solve(scenario).diagnosis)  # time enough: rules named
+
+
+def test_a_re_solve_cut_short_claims_no_limit_it_has_not_proven(tmp_path, monkeypatch):
+    """An elastic re-solve stopped by the time limit found one way out, not the smallest:
+    no "at most … is reachable", and the reason says so."""
+    from dataclasses import replace
+
+    from optimizer import diagnose
+    from optimizer.solver import run
+
+    def stopped(problem, settings, solver=None):  # as if the time limit had stopped it
+        outcome = run(problem, settings, solver)
+        return replace(outcome, status=Status.FEASIBLE)
+
+    monkeypatch.setattr(diagnose, "run", stopped)
+    result = solve(_infeasible(tmp_path, 30.0))
+    assert result.status is Status.INFEASIBLE
+    text = " ".join(result.diagnosis)
+    assert "target conversions" in text and "was reached" in text
+    assert "at most" not in text and "a smaller change may do" in text
+
+
 def test_elastic_budget_relaxation_is_exactly_what_the_rules_need(tmp_path: Path) -> None:
     # min_count of one tier needs more money than the budget: the diagnosis must say how much
     scenario = _scenario(tmp_path, {"constraints": {"mix": {"tier": {"macro": {"min_count": 3}}}}})
