@@ -29,6 +29,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -262,8 +263,10 @@ def run_highs(
     costs a Python callback, and so the GIL, many times a second, which slows Python work on
     other threads: LP re-solves, whose time limit HiGHS keeps, skip it. A run that has not
     stopped ``grace`` seconds after the deadline is abandoned (False): ``h`` must not be
-    touched again.
+    touched again (it is kept alive until its thread ends, and the next run waits for that:
+    see :func:`settle_abandoned`).
     """
+    settle_abandoned()
     started = time.perf_counter()
     limit = time_limit
     if deadline is not None:
@@ -279,7 +282,23 @@ def run_highs(
     if not done:
         h.cancelSolve()
         done, _status = h.wait(grace)
+        if not done:
+            _abandoned.append(h)
     return bool(done), time.perf_counter() - started
+
+
+_abandoned: list[Any] = []  # runs left at a deadline, kept alive until their thread ends
+
+
+def settle_abandoned() -> None:
+    """Wait until every abandoned run has ended. highspy runs one solve at a time per process
+    (the lock its ``startSolve`` takes is shared by every ``Highs`` object: a second start
+    raises "Solver is already running"), and an abandoned run may still be going when the
+    next solve of the process starts. It was cancelled and has a time limit: it ends soon."""
+    while _abandoned:
+        log.debug("waiting for a HiGHS run left at an earlier deadline to end")
+        _abandoned[-1].wait(-1.0)
+        _abandoned.pop()
 
 
 def read_answer(model: ArrayModel, h, sub: SubModel, integer: bool, seconds: float) -> HighsAnswer:
@@ -355,7 +374,6 @@ def solve_sub(
             h.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
     finished, seconds = run_highs(h, deadline, time_limit)
     if not finished:
-        _abandoned.append(h)  # keep it alive until its thread ends
         return HighsAnswer("abandoned", None, None, None, None, None, seconds)
     answer = read_answer(model, h, sub, integer, seconds)
     if answer.misreported and start is not None:  # once more, without the start
@@ -366,9 +384,6 @@ def solve_sub(
         again.seconds += answer.seconds
         return again if again.x is not None or again.status == "infeasible" else answer
     return answer
-
-
-_abandoned: list[object] = []
 
 
 def _entries_in(part: sp.csr_matrix | sp.csc_matrix, position: np.ndarray) -> tuple:
@@ -554,7 +569,6 @@ class RestrictedLP:
 
         finished, seconds = run_highs(self.h, deadline, interruptible=False)
         if not finished:
-            _abandoned.append(self.h)
             return HighsAnswer("abandoned", None, None, None, None, None, seconds)
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:

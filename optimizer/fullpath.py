@@ -32,13 +32,9 @@ class DeadlineHiGHS(pulp.HiGHS):
 
     def callSolver(self, lp: Any) -> None:
         finished, _seconds = run_highs(lp.solverModel, self.deadline)
-        if not finished:
-            _keep.append(lp.solverModel)
+        if not finished:  # run_highs keeps it until its thread ends
             lp.solverModel = None
             raise Abandoned
-
-
-_keep: list[object] = []
 
 
 def deadline_solver(settings: SolverSettings, deadline: float | None) -> pulp.LpSolver:

@@ -87,7 +87,11 @@ def run(
     """
     import pulp
 
+    from .bounds import settle_abandoned  # lazy: SciPy only when solving
+
     solver = solver or make_solver(settings)
+    if isinstance(solver, pulp.HiGHS):
+        settle_abandoned()  # PuLP's HiGHS runs in this thread: no overlap with a left run
     started = time.perf_counter()
     stats = problem.solve(solver)
     seconds = time.perf_counter() - started

@@ -131,3 +131,55 @@ def test_without_a_time_limit_the_summary_is_not_cut(monkeypatch):
     result = solve(scenario, "hybrid", prepared=prepared)
     assert result.uncertainty["draws"] == scenario.uncertainty.draws
     assert "draws_requested" not in result.uncertainty
+
+
+@pytest.fixture
+def abandoned_run(tmp_path):
+    """A HiGHS MIP left running as ``run_highs`` leaves a run that overstays its deadline
+    (abandoned: kept alive until its thread ends); it stops by its own 1 s limit."""
+    import optimizer.bounds as bounds
+    from optimizer.arrays import build_arrays
+
+    path = write_instance(tmp_path, 1_000, "adversarial", seed=0)
+    hard = load_scenario(path)
+    prepared = prepare(hard)
+    model = build_arrays(hard, prepared.roster, prepared.overlap)
+    h, _sub = bounds.build_highs(model, np.arange(model.n), integer=True)
+    h.setOptionValue("time_limit", 1.0)  # this MIP needs far longer: it runs to the limit
+    h.startSolve()
+    bounds._abandoned.append(h)
+    yield h
+    bounds.settle_abandoned()
+
+
+@pytest.mark.parametrize("strategy", ["fast", "full"])
+def test_a_solve_after_an_abandoned_run_waits_for_it(abandoned_run, strategy):
+    """highspy lets one solve run at a time per process. A run left at a deadline may still
+    be going when the next solve of the process starts (`compare`, sweeps, batch workers);
+    that solve must wait for it, not fail with "Solver is already running"."""
+    assert abandoned_run.is_solver_running()
+    scenario, prepared = _launch(30.0)
+    scenario = with_solver_overrides(scenario, strategy=strategy)
+    result = solve(scenario, "hybrid", prepared=prepared)
+    assert result.model_size.get("method", "full") == strategy
+    assert result.status in (Status.OPTIMAL, Status.FEASIBLE) and result.selected
+    assert not abandoned_run.is_solver_running()
+
+
+def test_a_plain_pulp_solve_waits_for_an_abandoned_run_too(abandoned_run):
+    """PuLP's own HiGHS runs in the calling thread, outside highspy's lock: it must not
+    overlap with a run left at a deadline either (the diagnosis without a limit uses it)."""
+    import pulp
+
+    import optimizer.bounds as bounds
+    from optimizer.scenario import SolverSettings
+    from optimizer.solver import run
+
+    problem = pulp.LpProblem("tiny", pulp.LpMaximize)
+    x = problem.add_variable("x", 0, 1, cat="Binary")
+    problem += x
+    problem += x <= 1
+    assert abandoned_run.is_solver_running()
+    outcome = run(problem, SolverSettings())
+    assert outcome.status is Status.OPTIMAL and outcome.objective == pytest.approx(1.0)
+    assert not abandoned_run.is_solver_running() and not bounds._abandoned
