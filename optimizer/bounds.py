@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -264,9 +265,17 @@ def run_highs(
     other threads: LP re-solves, whose time limit HiGHS keeps, skip it. A run that has not
     stopped ``grace`` seconds after the deadline is abandoned (False): ``h`` must not be
     touched again (it is kept alive until its thread ends, and the next run waits for that:
-    see :func:`settle_abandoned`).
+    see :func:`settle_abandoned`). Runs of several threads take turns (:data:`ONE_RUN`).
     """
-    settle_abandoned()
+    with ONE_RUN:
+        settle_abandoned()
+        return _run_now(h, deadline, time_limit, grace, interruptible)
+
+
+def _run_now(
+    h, deadline: float | None, time_limit: float | None, grace: float, interruptible: bool
+) -> tuple[bool, float]:
+    """:func:`run_highs` once no other run is going."""
     started = time.perf_counter()
     limit = time_limit
     if deadline is not None:
@@ -288,13 +297,16 @@ def run_highs(
 
 
 _abandoned: list[Any] = []  # runs left at a deadline, kept alive until their thread ends
+# highspy runs one solve at a time per process (the lock its ``startSolve`` takes is shared
+# by every ``Highs`` object: a second start raises "Solver is already running"), so solves
+# on several threads of one process (a Dask worker with more than one thread) take turns
+ONE_RUN = threading.RLock()
 
 
 def settle_abandoned() -> None:
-    """Wait until every abandoned run has ended. highspy runs one solve at a time per process
-    (the lock its ``startSolve`` takes is shared by every ``Highs`` object: a second start
-    raises "Solver is already running"), and an abandoned run may still be going when the
-    next solve of the process starts. It was cancelled and has a time limit: it ends soon."""
+    """Wait until every abandoned run has ended (call it holding :data:`ONE_RUN`): an
+    abandoned run may still be going when the next solve of the process starts, and only one
+    may run at a time. It was cancelled and has a time limit: it ends soon."""
     while _abandoned:
         log.debug("waiting for a HiGHS run left at an earlier deadline to end")
         _abandoned[-1].wait(-1.0)

@@ -87,13 +87,16 @@ def run(
     """
     import pulp
 
-    from .bounds import settle_abandoned  # lazy: SciPy only when solving
+    from .bounds import ONE_RUN, settle_abandoned  # lazy: SciPy only when solving
 
     solver = solver or make_solver(settings)
-    if isinstance(solver, pulp.HiGHS):
-        settle_abandoned()  # PuLP's HiGHS runs in this thread: no overlap with a left run
     started = time.perf_counter()
-    stats = problem.solve(solver)
+    if isinstance(solver, pulp.HiGHS):  # one HiGHS run at a time per process (bounds.py)
+        with ONE_RUN:
+            settle_abandoned()
+            stats = problem.solve(solver)
+    else:
+        stats = problem.solve(solver)
     seconds = time.perf_counter() - started
     reason = pulp.const.LpSolveStatus(stats.status)
     objective = _finite(stats.objective) if stats.has_solution else None

@@ -183,3 +183,20 @@ def test_a_plain_pulp_solve_waits_for_an_abandoned_run_too(abandoned_run):
     outcome = run(problem, SolverSettings())
     assert outcome.status is Status.OPTIMAL and outcome.objective == pytest.approx(1.0)
     assert not abandoned_run.is_solver_running() and not bounds._abandoned
+
+
+@pytest.mark.parametrize("strategy", ["fast", "full"])
+def test_solves_on_two_threads_of_one_process_both_finish(strategy):
+    """A Dask worker with several threads runs tasks side by side in one process; highspy
+    allows one HiGHS run at a time there, so the engine takes turns instead of failing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    scenario, prepared = _launch(60.0)
+    scenario = with_solver_overrides(scenario, strategy=strategy)
+    alone = solve(scenario, "hybrid", prepared=prepared)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [pool.submit(solve, scenario, "hybrid", prepared=prepared) for _ in range(4)]
+        results = [run.result() for run in runs]
+    for result in results:
+        assert result.status is Status.OPTIMAL
+        assert result.objective == pytest.approx(alone.objective, rel=1e-9)
