@@ -80,9 +80,11 @@ WHOLE_MIP_LIMIT = 50_000  # … except a last try on all of them, until the dead
 POLISH_EXTRA = 50  # least-settled free candidates the polishing MIP adds to the LP's support
 POLISH_SECONDS = 10.0  # … and its time limit without a deadline (with one: a quarter of the rest)
 BRANCH_SECONDS = 10.0  # branching on the LP without a deadline (with one: a quarter of the rest)
-RESERVE = 0.1  # seconds kept back at the deadline for the re-check, the result and the
-RESERVE_PER_CANDIDATE = 4e-6  # Monte Carlo summary, and this many more per candidate (4 s at
-# 1,000,000: the re-check of 100,000 picks takes ~1 s, and 200 draws of 50,000 picks ~1 s)
+# seconds kept back at the deadline for the last re-check, the result and its Monte Carlo
+# summary: RESERVE, and RESERVE_PER_CANDIDATE more per candidate (4 s at 1,000,000:
+# re-checking 100,000 picks takes ~1 s, and 200 draws of 50,000 picks ~1 s)
+RESERVE = 0.1
+RESERVE_PER_CANDIDATE = 4e-6
 ROUNDING_PER_CANDIDATE = 3e-6  # LP and greedy stop this much earlier: time to round the LP x
 GREEDY_GRACE = 0.1  # seconds the engine waits for a greedy past its deadline
 SWAP_SECONDS = 0.25  # local search per portfolio at most (and a tenth of the time left)
