@@ -146,6 +146,14 @@ def comparison_table(
                 ]
                 cells = [esc(fmt(c, "count")) for c in counts]
                 rows.append(_row(f"{tier} picks", cells, set(), f"count_{tier}", sub=True))
+        if metric.key == "value" and any(r.robust for r in results):
+            worst: list[Number] = [
+                float(r.robust["worst_case_value"]) if r.solved and r.robust else None
+                for r in results
+            ]
+            cells = [esc(fmt(v, "money", currency)) for v in worst]
+            wins = best_positions(worst, "max")
+            rows.append(_row("worst case (robust)", cells, wins, "worst_case_value", sub=True))
     if simulations:
         rows.extend(_simulation_rows(results, simulations, targets))
     rows.append(_row("Status", [esc(r.status) for r in results], set(), "status"))
