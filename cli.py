@@ -19,10 +19,26 @@ EXIT_SUCCESS = 0  # solved (every result has a verified portfolio)
 EXIT_NOT_SOLVED = 1  # solved, but infeasible or no solution within the limits
 EXIT_USAGE = 2  # bad input or usage
 EXIT_PIPE = 141  # the reader of our output went away (128 + SIGPIPE, as other tools end)
+EXIT_TERMINATED = 143  # SIGTERM (128 + 15): a job scheduler or `kill` ended the run
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a BaseException, so that no ``except Exception`` swallows it)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def run_safely(action: Callable[[], int]) -> None:
-    """Run a command body; turn inflopt's errors into messages and exit codes."""
+    """Run a command body; turn inflopt's errors into messages and exit codes.
+
+    SIGTERM ends the command as Ctrl-C does: the cleanup runs on the way out (a batch's pool
+    workers are stopped instead of running on, orphaned, until their tasks end).
+    """
+    import signal
+    import threading
+
     from rich.console import Console
     from rich.markup import escape
 
@@ -30,6 +46,8 @@ def run_safely(action: Callable[[], int]) -> None:
     from optimizer.report import render_problems
 
     err = Console(stderr=True, soft_wrap=True)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         code = action()
     except InputError as exc:
@@ -44,6 +62,9 @@ def run_safely(action: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         code = 130
+    except Terminated:
+        err.print("terminated")
+        code = EXIT_TERMINATED
     except BrokenPipeError:  # `inflopt solve … | head`: nobody reads the rest
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
