@@ -85,7 +85,9 @@ BRANCH_SECONDS = 10.0  # branching on the LP without a deadline (with one: a qua
 # re-checking 100,000 picks takes ~1 s, and 200 draws of 50,000 picks ~1 s)
 RESERVE = 0.1
 RESERVE_PER_CANDIDATE = 4e-6
-ROUNDING_PER_CANDIDATE = 3e-6  # LP and greedy stop this much earlier: time to round the LP x
+# the LP and the greedy stop this much earlier per candidate, so that the LP's last solution
+# can be rounded (6 s at 1,000,000: the rounding's fill takes ~5 s at adversarial 1,000,000)
+ROUNDING_PER_CANDIDATE = 6e-6
 GREEDY_GRACE = 0.1  # seconds the engine waits for a greedy past its deadline
 SWAP_SECONDS = 0.25  # local search per portfolio at most (and a tenth of the time left)
 
