@@ -272,34 +272,28 @@ def test_without_matplotlib_the_tables_remain(report: Report, monkeypatch) -> No
     assert len(root.find_all("table", **{"class": "picks"})) == len(STRATEGIES)
 
 
+def _worst_case_rows(html_text: str) -> list[Node]:
+    return [
+        r
+        for r in Tree(html_text).root.find_all("tr")
+        if r.attrs.get("data-kpi") == "worst_case_value"
+    ]
+
+
 def test_a_robust_strategy_shows_its_worst_case_beside_the_value(tmp_path: Path) -> None:
     """The terminal table has the robust worst case; the HTML comparison has it too, under
     Value, with "—" for strategies that are not robust."""
-    write_sample(tmp_path / "data", n=60, seed=3)
-    scenario = {
-        "name": "robust",
-        "roster": "data/roster.csv",
-        "overlap": "data/overlap.csv",
-        "budget": 8_000,
-        "objective": {"reach": 0.01, "engagement": 0.05, "conversions": 20},
-        "constraints": {"max_influencers": 8},
-        "strategies": {"nominal": {}, "robust": {"robust": {"gamma": 2, "cv": 0.4}}},
-    }
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
-    loaded = load_scenario(path)
+    from test_compare_explain import _scenario
+
+    robust_settings = {"robust": {"gamma": 2, "cv": 0.4}}
+    loaded = _scenario(tmp_path, {"strategies": {"nominal": {}, "robust": robust_settings}})
     prepared = prepare(loaded)
     results = compare(loaded, prepared=prepared)
     robust = next(r for r in results if r.strategy == "robust")
-    tree = Tree(render_html(results, prepared, None))
-    rows = [
-        row for row in tree.root.find_all("tr") if row.attrs.get("data-kpi") == "worst_case_value"
-    ]
+    rows = _worst_case_rows(render_html(results, prepared, None))
     assert len(rows) == 1
     cells = [cell.all_text().replace(" ★", "").strip() for cell in rows[0].find_all("td")]
     worst = f"{robust.robust['worst_case_value']:,.0f}"
     assert cells == ["—", f"USD {worst}"]
-    plain = Tree(render_html([r for r in results if r.strategy == "nominal"], prepared, None))
-    assert not [
-        r for r in plain.root.find_all("tr") if r.attrs.get("data-kpi") == "worst_case_value"
-    ]
+    nominal_only = [r for r in results if r.strategy == "nominal"]
+    assert not _worst_case_rows(render_html(nominal_only, prepared, None))
