@@ -95,7 +95,18 @@ def _plain_decimals(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parse_amount(value: object) -> float:
-    """A scalar setting such as a budget written as ``50k`` or ``$50,000``; NaN is an error."""
+    """A scalar setting such as a budget written as ``50k`` or ``$50,000``; NaN is an error,
+    and so is a percent (``50%`` of what?)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        raise NumberFormatError(f"{value!r} is a percent; write the amount itself (e.g. 50k)")
+    number = parse_number(value)
+    if math.isnan(number):
+        raise NumberFormatError(f"{value!r} is not a number")
+    return number
+
+
+def parse_fraction(value: object) -> float:
+    """A share or rate setting written as ``0.3`` or ``30%`` (a fraction); NaN is an error."""
     number = parse_number(value)
     if math.isnan(number):
         raise NumberFormatError(f"{value!r} is not a number")

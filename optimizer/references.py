@@ -22,6 +22,7 @@ def check_references(scenario: Scenario, roster: Roster) -> None:
     known_ids = set(ids)
     tier_names = list(scenario.tiers)
     frame = roster.frame
+    platforms = sorted({str(v).strip().lower() for v in frame["platform"].tolist()})
     for prefix, rules in _rule_sets(scenario):
         for key in ("include", "exclude"):
             for ident in getattr(rules, key) or []:
@@ -40,6 +41,16 @@ def check_references(scenario: Scenario, roster: Roster) -> None:
                         scenario.source,
                         f"{prefix}.tiers",
                         f"unknown tier {tier!r}" + did_you_mean(tier, tier_names),
+                    )
+                )
+        for platform in rules.platforms or []:
+            if platform.lower() not in platforms:
+                problems.append(
+                    Problem(
+                        scenario.source,
+                        f"{prefix}.platforms",
+                        f"no roster row has platform = {platform!r}"
+                        + did_you_mean(platform.lower(), platforms),
                     )
                 )
         for column, groups in (rules.mix or {}).items():
@@ -78,5 +89,20 @@ def check_references(scenario: Scenario, roster: Roster) -> None:
                         f"is missing, but {prefix}.resources.{column} sums it",
                     )
                 )
+    card = scenario.rate_card
+    if card is not None and bool(frame["cost_estimated"].any()):
+        # a card may price platforms this roster lacks (one card, many clients); a name close
+        # to one it has is a typo that would leave those rows at the card's "other" price
+        for key in ("tiers", "per_1000_followers"):
+            for platform in getattr(card, key):
+                hint = did_you_mean(platform.lower(), platforms)
+                if platform.lower() not in (*platforms, "other") and hint:
+                    problems.append(
+                        Problem(
+                            scenario.source,
+                            f"rate_card.{key}.{platform}",
+                            f"no roster row has platform = {platform!r}{hint}",
+                        )
+                    )
     if problems:
         raise InputError(problems)

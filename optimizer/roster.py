@@ -171,20 +171,44 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     frame["id"] = ids.to_numpy()
 
     numeric = [c for c in (*COUNT_COLUMNS, *RATE_COLUMNS, *ACTIVITY_COLUMNS) if c in raw.columns]
-    numeric += [
-        c for c, key in _columns_needed(scenario).items() if ".resources." in key and c in raw
-    ]
+    summed = {c: k for c, k in _columns_needed(scenario).items() if ".resources." in k}
+    for column, key in summed.items():
+        if column in {*TEXT_COLUMNS, *RESERVED_COLUMNS}:
+            problems.append(Problem(source, f"column {column}", f"is text, but {key} sums it"))
+        elif column in raw:
+            numeric.append(column)
     flagged: set[tuple[int, str]] = set()  # cells already reported as unreadable
     for column in dict.fromkeys(numeric):
-        values, bad = parse_column(raw[column].reset_index(drop=True))
+        cells = raw[column].reset_index(drop=True)
+        values, bad = parse_column(cells)
+        if column not in RATE_COLUMNS:  # "3.1%" is a rate; a count or a price it is not
+            bad.update(_percent_cells(cells))
         flagged.update((position, column) for position in bad)
+        frame[column] = values.to_numpy()
+        readable = int(values.notna().sum()) - sum(1 for p in bad if pd.notna(values.iloc[p]))
+        if column in summed and len(bad) > 3 and readable == 0:
+            examples = ", ".join(repr(text) for text in list(dict.fromkeys(bad.values()))[:3])
+            problems.append(
+                Problem(
+                    source,
+                    f"column {column}",
+                    f"no cell is a number ({examples}, …), but {summed[column]} sums it",
+                )
+            )
+            continue
+        kind = (
+            "a price" if column == "cost" else "a count" if column in COUNT_COLUMNS else "an amount"
+        )
         for position, text in bad.items():
             problems.append(
                 Problem(
-                    source, f"{row_label(position)}, column {column}", f"{text!r} is not a number"
+                    source,
+                    f"{row_label(position)}, column {column}",
+                    f"{text!r} is a percent, not {kind}"
+                    if text.endswith("%")
+                    else f"{text!r} is not a number",
                 )
             )
-        frame[column] = values.to_numpy()
     for column in raw.columns:
         if column not in frame.columns:
             frame[column] = raw[column].to_numpy()
@@ -248,6 +272,15 @@ def _engagement_from_activity(frame: pd.DataFrame, notes: list[str]) -> None:
 
 
 TEXT_MISSING = MISSING_TEXT - {"na"}  # in text, "NA" can be a value (North America)
+
+
+def _percent_cells(cells: pd.Series) -> dict[int, str]:
+    """``{position: text}`` of the text cells written as a percent (``1%``)."""
+    if pd.api.types.is_numeric_dtype(cells):
+        return {}
+    text = cells.astype(str).str.strip()
+    percent = (text.str.endswith("%") & cells.notna()).to_numpy()
+    return {int(p): str(text.iloc[p]) for p in np.flatnonzero(percent)}
 
 
 def _texts(column: pd.Series) -> pd.Series:

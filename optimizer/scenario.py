@@ -25,12 +25,13 @@ from pydantic import (
     model_validator,
 )
 
-from .defaults import DEFAULT_TIER_BOUNDS, SOLVER_NAMES
+from .defaults import DEFAULT_TIER_BOUNDS, SOLVER_NAMES, TIER_NAMES
 from .errors import InputError, Problem, did_you_mean
-from .numbers import NumberFormatError, parse_amount
+from .numbers import NumberFormatError, parse_amount, parse_fraction
 from .reading import normalize_header
 
 KPI_NAMES: tuple[str, ...] = ("reach", "engagement", "conversions")
+MAX_TIME_LIMIT = 1_000_000.0  # seconds (11.6 days); null in the file means no limit
 
 
 def _amount(value: object) -> object:
@@ -43,8 +44,22 @@ def _amount(value: object) -> object:
     return value
 
 
+def _fraction(value: object) -> object:
+    """Let shares and rates be written as ``0.3`` or ``30%``."""
+    if isinstance(value, str):
+        try:
+            return parse_fraction(value)
+        except NumberFormatError as exc:
+            raise ValueError(f"{exc} (write a fraction such as 0.3, or 30%)") from exc
+    return value
+
+
 Amount = Annotated[float, BeforeValidator(_amount, json_schema_input_type=float | str)]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Fraction = Annotated[
+    float,
+    BeforeValidator(_fraction, json_schema_input_type=float | str),
+    Field(ge=0.0, le=1.0),
+]
 
 
 class Goal(StrEnum):
@@ -57,7 +72,7 @@ class Goal(StrEnum):
 class StrictModel(BaseModel):
     """A schema block where unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Objective(StrictModel):
@@ -109,6 +124,12 @@ class ResourceLimit(StrictModel):
 
     max: Amount | None = None
     min: Amount | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ResourceLimit:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is larger than max ({self.max:g})")
+        return self
 
 
 def _resource(value: object) -> object:
@@ -169,9 +190,20 @@ class Constraints(StrictModel):
             and self.min_influencers > self.max_influencers
         ):
             raise ValueError("min_influencers is larger than max_influencers")
+        for key in ("tiers", "platforms"):
+            if getattr(self, key) == []:
+                raise ValueError(f"{key} is empty, which allows no one; leave it out to allow all")
         both = sorted(set(self.include or []) & set(self.exclude or []))
         if both:
             raise ValueError(f"ids both included and excluded: {', '.join(both)}")
+        # a column's groups are disjoint, so their spend floors cannot pass 100 % — except by
+        # spending nothing, which met them all: the solve would return an empty portfolio
+        for column, groups in (self.mix or {}).items():
+            share = sum(rule.min_share or 0.0 for rule in groups.values())
+            if share > 1.0 + 1e-9:
+                raise ValueError(
+                    f"mix.{column}: the min_share values add up to {share:.0%} of the spend"
+                )
         return self
 
 
@@ -257,6 +289,11 @@ class RateCard(StrictModel):
             raise ValueError("method per_1000_followers needs per_1000_followers rates")
         for platform, tiers in self.tiers.items():
             for tier, (low, high) in tiers.items():
+                if tier not in TIER_NAMES:  # the card prices by follower tier, whatever the names
+                    raise ValueError(
+                        f"tiers.{platform}.{tier}: unknown tier; rate cards use the standard "
+                        f"tiers {', '.join(TIER_NAMES)}" + did_you_mean(tier, list(TIER_NAMES))
+                    )
                 if not 0 < low <= high:
                     raise ValueError(f"tiers.{platform}.{tier}: need 0 < low ≤ high")
         return self
@@ -277,7 +314,7 @@ class UncertaintySettings(StrictModel):
     """Monte Carlo of engagement and conversion rates around the roster's values."""
 
     draws: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0)] = 0
     cv: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
 
 
@@ -290,6 +327,16 @@ class SolverSettings(StrictModel):
     threads: Annotated[int, Field(gt=0)] | None = None
     msg: bool = False
     strategy: Literal["auto", "fast", "full"] = "auto"  # fast path for large rosters (fastpath.py)
+
+    @field_validator("time_limit")
+    @classmethod
+    def _finite_limit(cls, seconds: float | None) -> float | None:
+        if seconds is not None and seconds > MAX_TIME_LIMIT:
+            raise ValueError(
+                f"at most {MAX_TIME_LIMIT:,.0f} seconds ({MAX_TIME_LIMIT / 86_400:.1f} days); "
+                "for no limit, set solver.time_limit: null in the scenario"
+            )
+        return seconds
 
     @field_validator("name")
     @classmethod
@@ -548,6 +595,26 @@ def _unwrap(annotation: Any) -> Any:
         return annotation
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key written twice in one mapping (plain YAML keeps the last
+    one without a word: ``budget: 5k`` … ``budget: 100`` would silently mean 100)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                again = key in seen
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if again:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_scenario_data(path: Path) -> dict[str, Any]:
     """The raw mapping in a YAML or TOML scenario file."""
     source = str(path)
@@ -568,7 +635,7 @@ def read_scenario_data(path: Path) -> dict[str, Any]:
         if suffix == ".toml":
             data = tomllib.loads(text)
         elif suffix in {".yaml", ".yml"}:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
         else:
             raise InputError.single(source, "", "scenario files must end in .yaml, .yml or .toml")
     except tomllib.TOMLDecodeError as exc:

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimizer.numbers import NumberFormatError, parse_amount, parse_column, parse_number
+from optimizer.numbers import (
+    NumberFormatError,
+    parse_amount,
+    parse_column,
+    parse_fraction,
+    parse_number,
+)
+from optimizer.scenario import load_scenario
 
 
 @pytest.mark.parametrize(
@@ -78,6 +85,27 @@ def test_parse_amount_refuses_missing_values() -> None:
     for text in ("", "N/A", "nan"):
         with pytest.raises(NumberFormatError):
             parse_amount(text)
+
+
+def test_parse_amount_refuses_percents_and_parse_fraction_reads_them() -> None:
+    for text in ("50%", " 10 % "):
+        with pytest.raises(NumberFormatError, match="is a percent"):
+            parse_amount(text)
+    assert parse_fraction("30%") == pytest.approx(0.3)
+    assert parse_fraction("0.3") == pytest.approx(0.3)
+    with pytest.raises(NumberFormatError):
+        parse_fraction("n/a")
+
+
+def test_scenario_shares_may_be_written_as_percents(tmp_path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nroster: r.csv\nbudget: 5k\nobjective: {reach: 1}\n"
+        "constraints: {max_pair_overlap: 30%, mix: {tier: {micro: {min_share: 45 %}}}}\n"
+    )
+    rules = load_scenario(path).constraints
+    assert rules.max_pair_overlap == pytest.approx(0.3)
+    assert rules.mix["tier"]["micro"].min_share == pytest.approx(0.45)
 
 
 def test_parse_column_parses_text_and_reports_bad_cells_by_position() -> None:
