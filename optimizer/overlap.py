@@ -288,9 +288,10 @@ def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:
     same = np.zeros(len(i), dtype=bool)
     extra_i, extra_j = same_creator_pairs(roster)
     creator_share = settings.same_creator
+    if len(extra_i):  # a file's pair of one creator's offers is no conflict either
+        same |= _member(i * len(roster) + j, extra_i * len(roster) + extra_j)
     if creator_share > 0 and len(extra_i):
         given = _member(extra_i * len(roster) + extra_j, i * len(roster) + j)
-        same |= _member(i * len(roster) + j, extra_i * len(roster) + extra_j)
         extra_i, extra_j = extra_i[~given], extra_j[~given]
         i = np.concatenate([i, extra_i])
         j = np.concatenate([j, extra_j])
@@ -506,27 +507,40 @@ def _read_pairs_by_row(
 def _shared_kind(values: np.ndarray, source: str, problems: list[Problem]) -> str:
     """``fraction`` when every value is ≤ 1, ``count`` when every value is a whole number.
 
-    Anything else is ``mixed``: reported once, and the values are not read further.
-
-    A mix (fractions beside values above 1) is ambiguous: one typo must not turn a file of
-    fractions into follower counts, so it is reported and ``overlap.shared`` must say which.
+    Anything else is ``mixed``: reported once, and the values are not read further. A mix
+    (fractions beside values above 1) is ambiguous: one typo must not turn a file of fractions
+    into follower counts. So is a file of only 0s and 1s (one shared follower, or 100 %?).
+    Either way ``overlap.shared`` must say which.
     """
-    finite = np.isfinite(values)
-    if not finite.any() or values[finite].max() <= 1:
-        return "fraction"
-    whole = values[finite] == np.round(values[finite])
-    if whole.all():
+    finite = values[np.isfinite(values)]
+    whole = finite == np.round(finite)
+    if not len(finite) or finite.max() <= 1:
+        if not (whole.all() and finite.max(initial=0.0) == 1):
+            return "fraction"
+        problem = "holds only 0s and 1s, which may be counts of shared followers or shares"
+    elif whole.all():
         return "count"
-    above = [row_label(int(p)) for p in np.flatnonzero(finite & (values > 1))[:5]]
-    fractional = [
-        row_label(int(p)) for p in np.flatnonzero(finite & (values != np.round(values)))[:5]
-    ]
+    else:
+        rows = np.flatnonzero(np.isfinite(values))
+
+        def listed(mask: np.ndarray) -> str:
+            return ", ".join(row_label(int(p)) for p in rows[mask][:5])
+
+        kinds = [
+            f"{name} ({listed(mask)})"
+            for name, mask in (
+                ("counts", whole & (finite > 1)),
+                ("fractions", ~whole & (finite <= 1)),
+                ("values above 1 that are not whole", ~whole & (finite > 1)),
+            )
+            if mask.any()
+        ]
+        problem = ("mixes " + " and ".join(kinds)) if len(kinds) > 1 else f"has {kinds[0]}"
     problems.append(
         Problem(
             source,
             "column shared",
-            f"mixes counts ({', '.join(above)}: above 1) and fractions ({', '.join(fractional)}); "
-            "set overlap.shared to count or fraction in the scenario",
+            f"{problem}; set overlap.shared to count or fraction in the scenario",
         )
     )
     return "mixed"

@@ -184,6 +184,22 @@ def test_offers_of_one_creator_share_audience_but_never_conflict(tmp_path: Path)
     assert result.kpis["overlap_waste"] == pytest.approx(0.5 * smaller)
 
 
+@pytest.mark.parametrize("same_creator", [0.0, 0.5])
+def test_a_files_pair_of_one_creators_offers_is_no_conflict(
+    tmp_path: Path, same_creator: float
+) -> None:
+    """Even when ``overlap.same_creator`` is 0 (no pairs added), a pair of one creator's
+    offers that the overlap file gives, above ``max_pair_overlap``, is no conflict."""
+    rows = ["a_ig,ann,instagram,50000,100", "a_tt,ann,tiktok,50000,100", "b,,youtube,9000,100"]
+    _clean_csv(tmp_path, rows, "id,creator,platform,followers,cost")
+    (tmp_path / "o.csv").write_text("a,b,shared\na_ig,a_tt,0.6\n")
+    overlap = {"file": "o.csv", "shared": "fraction", "same_creator": same_creator}
+    scenario = _scenario(tmp_path, "r.csv", overlap=overlap, constraints={"max_pair_overlap": 0.3})
+    result = solve(scenario)
+    assert sorted(result.selected) == ["a_ig", "a_tt", "b"]
+    assert prepare(scenario).overlap.conflicts(0.3) == []
+
+
 def test_validate_shows_how_columns_were_read(tmp_path: Path) -> None:
     _clean_csv(tmp_path, ["a,5000,100"], "ID,Followers,Fee")
     path = tmp_path / "s.yaml"
