@@ -148,7 +148,11 @@ def make_robust(
     verified KPIs' ``value`` with :func:`robust_value`, not with the solver objective.
     """
     positions = [int(p) for p in built.candidates.positions]
-    nominal, deviations = value_coefficients(scenario, roster, positions, cv)
+    _nominal, deviations = value_coefficients(scenario, roster, positions, cv)
+    # the nominal value of each pick is what the built objective gives it: with coverage or
+    # Sainsbury reach, reach is counted on their own variables, not on x
+    objective = built.problem.objective
+    nominal = [float(objective.get(var, 0.0)) if objective is not None else 0.0 for var in built.x]
     return apply_budgeted_robustness(built.problem, built.x, nominal, deviations, gamma)
 
 

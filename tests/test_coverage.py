@@ -137,6 +137,35 @@ def test_max_coverage_optimum_equals_enumeration(tmp_path: Path, seed: int) -> N
     assert result.kpis["reach_pairwise"] <= result.kpis["reach"] + TOL
 
 
+@pytest.mark.parametrize(("seed", "gamma"), [(0, 1), (1, 2), (2, 1), (3, 3)])
+def test_robust_coverage_optimum_equals_enumeration(tmp_path: Path, seed: int, gamma: int) -> None:
+    """Γ-robust value with coverage reach: reach counted once (on the units), and the worst
+    case takes the Γ largest engagement and conversion shortfalls of the picks."""
+    rng = np.random.default_rng(300 + seed)
+    n, cv = 8, 0.3
+    roster, members = roster_frame(rng, n), membership_frame(rng, n, 30)
+    budget = int(roster["cost"].sum() * 0.5)
+    weights = {"reach": 1.0, "engagement": 2.0, "conversions": 5.0}
+    settings = {"budget": budget, "objective": weights, "robust": {"gamma": gamma, "cv": cv}}
+    result = solve(coverage_scenario(tmp_path, roster, members, settings))
+    sets, weight = audiences(members)
+    cost = dict(zip(roster["id"], roster["cost"], strict=True))
+    uncertain = {
+        row.id: 2.0 * row.expected_engagement + 5.0 * row.expected_conversions
+        for row in roster.itertuples()
+    }
+
+    def worst_case(picked: list[str]) -> float:
+        shortfalls = sorted((cv * uncertain[i] for i in picked), reverse=True)
+        nominal = union_weight(picked, sets, weight) + sum(uncertain[i] for i in picked)
+        return nominal - sum(shortfalls[:gamma])
+
+    feasible = [p for p in all_portfolios(list(roster["id"])) if sum(cost[i] for i in p) <= budget]
+    assert result.status is Status.OPTIMAL
+    assert result.objective == pytest.approx(max(worst_case(p) for p in feasible), abs=TOL)
+    assert result.objective == pytest.approx(worst_case(result.selected), abs=TOL)
+
+
 @pytest.mark.parametrize("share", [0.5, 0.8])
 @pytest.mark.parametrize("seed", range(4))
 def test_minimize_cost_reaching_a_share_of_the_units(tmp_path: Path, seed: int, share: float):
