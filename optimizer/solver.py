@@ -107,8 +107,10 @@ def run(
     elif not stats.has_solution:
         status = Status.NO_SOLUTION
     elif reason is pulp.const.LpSolveStatus.Optimal or (
-        reason is pulp.const.LpSolveStatus.GapLimit and gap is not None and gap <= settings.gap
-    ):
+        reason is pulp.const.LpSolveStatus.GapLimit
+        and gap is not None
+        and (gap <= settings.gap or not _outside_gap(objective, bound, settings.gap))
+    ):  # (CBC asked for gap 0 stops at a rounding-noise gap such as 1e-16)
         status = Status.OPTIMAL
     else:
         status = Status.FEASIBLE

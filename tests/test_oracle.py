@@ -21,7 +21,7 @@ platform (the oracle builds the same pairs from the documented rule).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -31,6 +31,7 @@ import pytest
 from conftest import make_scenario
 
 from optimizer import Result, Status, solve
+from optimizer.solver import available_solvers
 
 SEEDS = list(range(40))
 MAX_N = 14
@@ -576,3 +577,17 @@ def test_every_influencer_filtered_out(rules, strategy, tmp_path):
     assert not data.allowed.any()
     assert (found.best is None) == ("targets" in rules)
     assert_matches_oracle(solve_instance(instance, tmp_path, strategy), data, found)
+
+
+CBC_SEEDS = SEEDS[:12]
+
+
+@pytest.mark.skipif("cbc" not in available_solvers(), reason="CBC is not installed")
+@pytest.mark.parametrize("seed", CBC_SEEDS)
+def test_cbc_asked_for_gap_zero_matches_brute_force(seed, tmp_path):
+    """CBC too; asked for gap 0 it stops at a gap of rounding noise (~1e-16) with its proof:
+    that is ``optimal``, not ``feasible``."""
+    instance, data, found = case(seed)
+    solver = {**instance.scenario.get("solver", {}), "name": "cbc", "gap": 0.0}
+    instance = replace(instance, scenario={**instance.scenario, "solver": solver})
+    assert_matches_oracle(solve_instance(instance, tmp_path), data, found)
