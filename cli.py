@@ -7,6 +7,7 @@ as messages with exit code 2, never as tracebacks.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -70,6 +71,31 @@ def run_safely(action: Callable[[], int]) -> None:
         os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
         code = EXIT_PIPE
     sys.exit(code)
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option, bounded as by :class:`click.FloatRange`, that refuses nan and ±inf."""
+
+    name = "float"
+
+    def _describe_range(self) -> str:
+        """The ``[x>=0]`` of ``--help``; nothing when unbounded (not ``x<=None``)."""
+        bounded = self.min is not None or self.max is not None
+        return super()._describe_range() if bounded else ""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse an output folder whose parent folder does not exist (before any work starts)."""
+    from optimizer.errors import InputError
+
+    if not folder.exists() and not folder.parent.exists():
+        raise InputError.single(str(folder), "", f"folder {folder.parent} does not exist")
 
 
 def solver_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -324,15 +350,22 @@ def explain(
         answer = explain_influencer(scenario, influencer, strategy)
         if output_format == "json":
             click.echo(json.dumps(answer.to_dict(), indent=2))
+            return EXIT_SUCCESS if answer.base_solved else EXIT_NOT_SOLVED
+        where = answer.strategy or "base scenario"
+        if not answer.base_solved:
+            click.echo(
+                f"the scenario itself has no portfolio ({where}, status {answer.base_status}), "
+                f"so {answer.influencer} is neither in nor out of one"
+            )
         else:
             state = "IN the portfolio" if answer.picked else "NOT in the portfolio"
-            click.echo(f"{answer.influencer} is {state} ({answer.strategy or 'base scenario'})")
-            for reason in answer.reasons:
-                click.echo(f"  - {reason}")
-            if answer.swapped_in or answer.swapped_out:
-                click.echo(f"  forced portfolio adds: {', '.join(answer.swapped_in) or '–'}")
-                click.echo(f"  forced portfolio drops: {', '.join(answer.swapped_out) or '–'}")
-        return EXIT_SUCCESS
+            click.echo(f"{answer.influencer} is {state} ({where})")
+        for reason in answer.reasons:
+            click.echo(f"  - {reason}")
+        if answer.swapped_in or answer.swapped_out:
+            click.echo(f"  forced portfolio adds: {', '.join(answer.swapped_in) or '–'}")
+            click.echo(f"  forced portfolio drops: {', '.join(answer.swapped_out) or '–'}")
+        return EXIT_SUCCESS if answer.base_solved else EXIT_NOT_SOLVED
 
     run_safely(action)
 
@@ -382,10 +415,12 @@ def schema() -> None:
     show_default=True,
     help="Number of influencers.",
 )
-@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=7, show_default=True, help="Random seed."
+)
 @click.option(
     "--degree",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(min=0),
     default=6.0,
     show_default=True,
     help="Average overlap partners per influencer.",
@@ -398,7 +433,11 @@ def generate(folder: Path, size: int, seed: int, degree: float, force: bool) -> 
         from optimizer.errors import InputError
         from optimizer.generate import write_sample
 
-        existing = [folder / n for n in ("roster.csv", "overlap.csv") if (folder / n).exists()]
+        targets = [folder / n for n in ("roster.csv", "overlap.csv")]
+        folders = [p for p in targets if p.is_dir()]
+        if folders:
+            raise InputError.single(str(folders[0]), "", "is a folder, not a file")
+        existing = [p for p in targets if p.exists()]
         if existing and not force:
             raise InputError.single(
                 str(existing[0]), "", "file exists; pass --force to overwrite it"
@@ -427,7 +466,7 @@ def execution_options(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--task-limit",
-            type=click.FloatRange(min=0, min_open=True),
+            type=FiniteFloat(min=0, min_open=True),
             default=None,
             help="Wall-clock seconds per task; an overrunning task is killed (no_solution).",
         ),
@@ -459,6 +498,13 @@ def _run_many(tasks: list, workers, dask_address, task_limit, results_dir: Path)
     )
 
 
+def _print_task_errors(outcomes: list) -> None:
+    """Each failed task's message on standard error (a crash: one line, no traceback)."""
+    for outcome in outcomes:
+        for line in outcome.error_lines():
+            click.echo(line, err=True)
+
+
 def _many_exit_code(outcomes: list, problems: list) -> int:
     if problems or any(o.error for o in outcomes):
         return EXIT_USAGE
@@ -477,7 +523,9 @@ def _console():
 
 
 def _names(text: str | None) -> list[str] | None:
-    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+    """Comma-separated names, blanks and repeats dropped (first order kept); None when none."""
+    names = [s.strip() for s in text.split(",") if s.strip()] if text else []
+    return list(dict.fromkeys(names)) or None
 
 
 def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
@@ -501,7 +549,9 @@ def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
 @click.option("--set", "settings", multiple=True, help="Sweep any numeric setting: PATH=GRID.")
 @click.option("--strategies", default=None, help="Comma-separated strategies; 'base' = as written.")
 @click.option("--kpi", default="conversions", show_default=True, help="KPI of the curve.")
-@click.option("--knee-threshold", type=float, default=None, help="KPI per extra 1,000 spent.")
+@click.option(
+    "--knee-threshold", type=FiniteFloat(), default=None, help="KPI per extra 1,000 spent."
+)
 @click.option("--target", "targets", multiple=True, help="KPI=VALUE: find the minimum budget.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="PNG/SVG chart.")
 @solver_options
@@ -518,6 +568,7 @@ def sweep(scenario_file: Path, budget_grid, settings, strategies, kpi, knee_thre
 
         check_new(output, force)
         check_new(chart, force, tuple(CHART_FORMATS))
+        _check_folder(results_dir)
         axes = [("budget", sw.parse_grid(budget_grid))] if budget_grid else []
         axes += [sw.parse_setting(text) for text in settings]
         if not axes:
@@ -527,6 +578,7 @@ def sweep(scenario_file: Path, budget_grid, settings, strategies, kpi, knee_thre
         tasks = sw.sweep_tasks(scenario, axes, [None if n == "base" else n for n in names])
         outcomes = _run_many(tasks, workers, dask_address, task_limit, results_dir)
         summaries = sw.analyse(outcomes, kpi, knee_threshold, _targets(targets))
+        _print_task_errors(outcomes)
         _sweep_report(summaries, output_format, output, chart, force)
         return _many_exit_code(outcomes, [])
 
@@ -567,12 +619,17 @@ def batch(paths: tuple[str, ...], strategies, solver, time_limit, gap, output_fo
 
     def action() -> int:
         from optimizer.batch import batch_tasks, expand_paths
+        from optimizer.errors import InputError, Problem
         from optimizer.tables import check_new
 
         check_new(output, force)
+        _check_folder(results_dir)
         files, problems = expand_paths(paths)
         overrides = {"name": solver, "time_limit": time_limit, "gap": gap}
         tasks, bad = batch_tasks(files, _names(strategies), overrides)
+        if not tasks:
+            nothing = Problem("cli", "PATHS", "no tasks to run: every path given was left out")
+            raise InputError([*problems, *bad, nothing])
         outcomes = _run_many(tasks, workers, dask_address, task_limit, results_dir)
         _batch_report(outcomes, problems + bad, output_format, output, force)
         return _many_exit_code(outcomes, problems + bad)
@@ -593,9 +650,7 @@ def _batch_report(outcomes: list, problems: list, output_format: str, output, fo
         write_tables(output, sheets, batch_records(outcomes), force)
     if problems:
         render_problems(problems, Console(stderr=True, soft_wrap=True))
-    for outcome in outcomes:
-        if outcome.error:
-            click.echo(f"{outcome.task.label}: {outcome.error.splitlines()[0]}", err=True)
+    _print_task_errors(outcomes)
     if output_format == "json":
         click.echo(json.dumps(batch_records(outcomes), indent=2, default=str))
         return
@@ -634,7 +689,7 @@ def overlap() -> None:
 )
 @click.option(
     "--weight",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(min=0, min_open=True),
     default=1.0,
     show_default=True,
     help="People one sampled follower stands for (membership weight).",
@@ -666,6 +721,7 @@ def overlap_build(
     def action() -> int:
         from optimizer.samples import build_tables, read_samples, write_tables
 
+        _check_folder(folder)
         frame = read_samples(samples, influencer_column, follower_column, symmetric)
         tables = build_tables(frame, min_shared, weight, shared_as)  # type: ignore[arg-type]
         written = write_tables(tables, folder, fmt, force)

@@ -22,6 +22,20 @@ from .tasks import Task, make_task
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".toml")
 BASE = "base"
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "file",
+    "scenario",
+    "strategy",
+    "status",
+    "objective",
+    "spend",
+    "count",
+    "reach",
+    "conversions",
+    "seconds",
+    "cached",
+    "key",
+)
 
 
 def _scenario_files(folder: Path) -> list[Path]:
@@ -89,7 +103,7 @@ def batch_tasks(
 
 
 def batch_frame(outcomes: Sequence[TaskOutcome]) -> pd.DataFrame:
-    """The summary table: one row per scenario × strategy."""
+    """The summary table: one row per scenario × strategy (its columns even when empty)."""
     rows = []
     for outcome in outcomes:
         result = outcome.result or {}
@@ -110,11 +124,14 @@ def batch_frame(outcomes: Sequence[TaskOutcome]) -> pd.DataFrame:
                 "key": outcome.task.key[:12],
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 
 def batch_records(outcomes: Sequence[TaskOutcome]) -> list[dict[str, Any]]:
-    """The JSON form: each task's result contract plus a ``batch`` block (file, key, error)."""
+    """The JSON form: each task's result contract plus a ``batch`` block (file, key, error).
+
+    A crashed task's full traceback is kept here (``batch.traceback``), never printed.
+    """
     records = []
     for outcome in outcomes:
         record = dict(outcome.result or {"status": "error"})
@@ -124,6 +141,7 @@ def batch_records(outcomes: Sequence[TaskOutcome]) -> list[dict[str, Any]]:
             "cached": outcome.cached,
             "killed": outcome.killed,
             "error": outcome.error,
+            "traceback": outcome.traceback,
         }
         records.append(record)
     return records

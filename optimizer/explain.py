@@ -14,6 +14,7 @@ from .errors import InputError, did_you_mean
 from .funnel import KPI_COLUMNS
 from .result import Result
 from .scenario import Goal, Scenario
+from .solver import Status
 
 
 @dataclass
@@ -21,7 +22,9 @@ class Explanation:
     """The answer to "why is X in (or out of) the portfolio?".
 
     ``objective_change`` is forced − base objective (currency; spend when minimising cost), so
-    a negative number for a maximize goal is what forcing the opposite choice costs.
+    a negative number for a maximize goal is what forcing the opposite choice costs. When the
+    scenario itself has no portfolio nothing is forced (``forced`` and ``forced_status`` are
+    None) and ``reasons`` hold its diagnosis.
     """
 
     influencer: str
@@ -29,8 +32,8 @@ class Explanation:
     picked: bool
     base_status: str
     base_objective: float | None
-    forced: str  # "in" or "out"
-    forced_status: str
+    forced: str | None  # "in" or "out"; None when the scenario itself has no portfolio
+    forced_status: str | None
     forced_objective: float | None
     objective_change: float | None
     swapped_in: list[str] = field(default_factory=list)
@@ -40,6 +43,11 @@ class Explanation:
     value_per_cost: float | None = None
     portfolio_value_per_cost: float | None = None
     reasons: list[str] = field(default_factory=list)
+
+    @property
+    def base_solved(self) -> bool:
+        """True when the scenario itself has a verified portfolio."""
+        return self.base_status in (Status.OPTIMAL, Status.FEASIBLE)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
@@ -109,6 +117,24 @@ def explain(
     position = roster.index_of[influencer]
     effective = effective_scenario(scenario, strategy)
     base = solve_effective(effective, roster, prepared.overlap, strategy)
+    value = standalone_value(effective, prepared, position)
+    cost = float(roster.frame["cost"].iloc[position])
+    if not base.solved:
+        return Explanation(
+            influencer=influencer,
+            strategy=strategy,
+            picked=False,
+            base_status=str(base.status),
+            base_objective=None,
+            forced=None,
+            forced_status=None,
+            objective_change=None,
+            forced_objective=None,
+            cost=cost,
+            value=value,
+            value_per_cost=_value_per_cost(value, cost),
+            reasons=_diagnosis(effective, prepared, base),
+        )
     picked = influencer in base.selected
     include = [i for i in effective.constraints.include if i != influencer]
     exclude = [i for i in effective.constraints.exclude if i != influencer]
@@ -122,8 +148,6 @@ def explain(
         )
     forced = solve_effective(forced_scenario, roster, prepared.overlap, strategy)
 
-    value = standalone_value(effective, prepared, position)
-    cost = float(roster.frame["cost"].iloc[position])
     portfolio_value = float(base.kpis.get("value") or 0.0)
     portfolio_spend = float(base.kpis.get("spend") or 0.0)
     explanation = Explanation(
@@ -151,6 +175,16 @@ def explain(
     return explanation
 
 
+def _diagnosis(scenario: Scenario, prepared: Prepared, result: Result) -> list[str]:
+    """Why ``result`` has no portfolio: its own diagnosis, else the elastic explanation."""
+    if result.diagnosis:
+        return list(result.diagnosis)
+    if result.status is Status.NO_SOLUTION:
+        return ["no portfolio found before the time limit; raise --time-limit"]
+    candidates = select_candidates(scenario, prepared.roster)
+    return explain_infeasible(scenario, prepared.roster, prepared.overlap, candidates)
+
+
 def _reasons(
     scenario: Scenario,
     prepared: Prepared,
@@ -162,12 +196,7 @@ def _reasons(
     reasons: list[str] = []
     minimize = scenario.goal is Goal.MINIMIZE_COST
     if not forced.solved:
-        why = forced.diagnosis or explain_infeasible(
-            scenario,
-            prepared.roster,
-            prepared.overlap,
-            select_candidates(scenario, prepared.roster),
-        )
+        why = _diagnosis(scenario, prepared, forced)
         reasons.append(f"forcing it {answer.forced} makes the rules impossible: " + "; ".join(why))
     elif answer.objective_change is not None:
         word = "spend" if minimize else "value"

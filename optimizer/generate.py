@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import defaults
+from .errors import InputError
 
 NICHES: tuple[str, ...] = (
     "beauty",
@@ -160,16 +161,23 @@ def write_sample(folder: Path, n: int, seed: int, degree: float = 6.0) -> tuple[
     """Write ``roster.csv`` (export style) and ``overlap.csv`` into ``folder``; returns both paths.
 
     Export-style text is rounded (``12.5K``), so the overlap counts are computed from the
-    followers as written, keeping every pair consistent with the roster a user reads.
+    followers as written, keeping every pair consistent with the roster a user reads. Both
+    tables are built before anything is written; a folder that cannot be written is an
+    :class:`InputError`.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     roster = build_roster(n, seed)
     exported = export_style(roster)
     from .numbers import parse_number  # local: only needed here
 
     roster["followers"] = [int(parse_number(v)) for v in exported["followers"]]
+    pairs = build_overlap_pairs(roster, seed, degree)
     roster_path = folder / "roster.csv"
     overlap_path = folder / "overlap.csv"
-    exported.to_csv(roster_path, index=False)
-    build_overlap_pairs(roster, seed, degree).to_csv(overlap_path, index=False)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        exported.to_csv(roster_path, index=False)
+        pairs.to_csv(overlap_path, index=False)
+    except OSError as exc:
+        where = exc.filename or folder
+        raise InputError.single(str(where), "", f"cannot write: {exc.strerror or exc}") from None
     return roster_path, overlap_path

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -28,7 +28,7 @@ from .errors import InputError
 from .result import Result
 from .solver import Status
 from .store import ResultStore
-from .tasks import Task, execute
+from .tasks import Task, crash_line, execute
 
 OnDone = Callable[["TaskOutcome"], None]
 
@@ -43,6 +43,9 @@ class TaskOutcome:
         seconds: wall-clock seconds the task took (0 when taken from the store).
         cached: True when the result was read from the results folder, not solved now.
         killed: True when the task overran its wall-clock limit and its process was killed.
+        crashed: True when ``error`` is an unexpected failure (an exception that is not one of
+            inflopt's own errors, a dead worker), not a clear message about the input.
+        traceback: the full traceback of a crash, for the JSON output and logs only.
     """
 
     task: Task
@@ -51,6 +54,8 @@ class TaskOutcome:
     seconds: float = 0.0
     cached: bool = False
     killed: bool = False
+    crashed: bool = False
+    traceback: str | None = None
 
     @property
     def status(self) -> str:
@@ -61,6 +66,19 @@ class TaskOutcome:
     def solved(self) -> bool:
         """True when a verified portfolio exists."""
         return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    def error_lines(self) -> list[str]:
+        """The failure as lines for standard error (no traceback); empty when it did not fail.
+
+        A crash is one line ``task LABEL failed: Type: message``; inflopt's own errors give
+        one line ``task LABEL: PROBLEM`` per problem (file, row or key, what is wrong).
+        """
+        if not self.error:
+            return []
+        label = self.task.label
+        if self.crashed:
+            return [f"task {label} failed: {self.error.splitlines()[0]}"]
+        return [f"task {label}: {line}" for line in self.error.splitlines() if line.strip()]
 
 
 def killed_result(task: Task, limit: float) -> dict[str, Any]:
@@ -87,6 +105,8 @@ def _report_to_outcome(task: Task, report: dict[str, Any]) -> TaskOutcome:
         error=report.get("error"),
         seconds=float(report.get("seconds", 0.0)),
         killed=bool(report.get("killed", False)),
+        crashed=bool(report.get("crashed", False)),
+        traceback=report.get("traceback"),
     )
 
 
@@ -202,6 +222,7 @@ def _collect(worker: _Worker, ready: list[Any], limit: float | None) -> TaskOutc
                 "result": None,
                 "seconds": 0.0,
                 "error": f"worker process died (exit code {code})",
+                "crashed": True,
             }
         worker.task = None
         return _report_to_outcome(task, report)
@@ -245,6 +266,7 @@ def execute_limited(task: Task, limit: float | None) -> dict[str, Any]:
             "result": None,
             "seconds": 0.0,
             "error": f"task process died (exit code {process.exitcode})",
+            "crashed": True,
         }
     finally:
         if process.is_alive():
@@ -264,7 +286,16 @@ def _execute_subprocess(task: Task, limit: float) -> dict[str, Any]:
         return _killed_report(task, limit)
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace")[-2000:]
-        return {"key": task.key, "result": None, "seconds": 0.0, "error": message}
+        last = [line for line in message.splitlines() if line.strip()][-1:] or ["no message"]
+        error = f"task process failed (exit code {done.returncode}): {last[0].strip()}"
+        return {
+            "key": task.key,
+            "result": None,
+            "seconds": 0.0,
+            "error": error,
+            "crashed": True,
+            "traceback": message,
+        }
     return pickle.loads(done.stdout)
 
 
@@ -299,7 +330,8 @@ def run_dask(tasks: list[Task], address: Any, limit: float | None) -> Iterator[T
             try:
                 report = future.result()
             except Exception as exc:  # a lost worker or a serialisation failure
-                report = {"key": task.key, "result": None, "error": f"dask: {exc}"}
+                error = f"dask: {crash_line(exc)}"
+                report = {"key": task.key, "result": None, "error": error, "crashed": True}
             yield _report_to_outcome(task, report)
     finally:
         if owned:
@@ -389,9 +421,7 @@ def _relabel(outcome: TaskOutcome, task: Task) -> TaskOutcome:
     """The outcome attached to ``task`` (equal keys may come from differently named tasks)."""
     if outcome.task is task:
         return outcome
-    return TaskOutcome(
-        task, outcome.result, outcome.error, outcome.seconds, outcome.cached, outcome.killed
-    )
+    return replace(outcome, task=task)
 
 
 class _progress:

@@ -299,10 +299,15 @@ def _read_sizes(path: Path) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
             Problem(source, f"{row_label(p)}, column size", f"{text!r} is not a number")
             for p, text in bad.items()
         ]
-        wrong = np.flatnonzero(~(sizes > 0) & ~np.isin(np.arange(len(sizes)), list(bad)))
+        blank = np.isnan(sizes) & ~np.isin(np.arange(len(sizes)), list(bad))
+        problems += row_problems(source, np.flatnonzero(blank), "size", "is missing")
         problems += [
-            Problem(source, f"{row_label(int(p))}, column size", f"must be > 0 (got {sizes[p]:g})")
-            for p in wrong
+            Problem(source, f"{row_label(int(p))}, column size", message.format(sizes[p]))
+            for mask, message in (
+                (np.isinf(sizes), "must be a finite number (got {:g})"),
+                (np.isfinite(sizes) & ~(sizes > 0), "must be > 0 (got {:g})"),
+            )
+            for p in np.flatnonzero(mask)
         ]
         problems += duplicate_problems(source, pd.DataFrame({"segment": names}), "this segment is")
         return sizes, names, problems

@@ -352,13 +352,18 @@ def summary_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
 
 
 def curve_records(summaries: Sequence[SeriesSummary]) -> list[dict[str, Any]]:
-    """The JSON form: each point's result contract plus a ``sweep`` block."""
+    """The JSON form: each point's result contract plus a ``sweep`` block.
+
+    A failed point holds ``error`` (its message) and, for a crash, ``traceback``.
+    """
     records = []
     for summary in summaries:
         for point in summary.points:
-            result = dict(point.outcome.result or {"status": "error", "error": point.outcome.error})
+            outcome = point.outcome
+            failed = {"status": "error", "error": outcome.error, "traceback": outcome.traceback}
+            result = dict(outcome.result or failed)
             result["sweep"] = {
-                "key": point.outcome.task.key,
+                "key": outcome.task.key,
                 "params": point.params,
                 f"marginal_{summary.kpi}_per_1k": point.marginal,
                 "knee": point.knee,

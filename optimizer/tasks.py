@@ -147,13 +147,16 @@ def execute(task: Task) -> dict[str, Any]:
     """Run one task in this process; never raises.
 
     Returns a report: ``{"key", "result": <result contract> | None, "error": str | None,
-    "seconds": wall seconds}``. User errors and crashes become ``error`` text.
+    "crashed": bool, "traceback": str | None, "seconds": wall seconds}``. inflopt's own errors
+    (bad input, solver) become their message; any other exception is a crash: ``error`` is
+    its one-line ``Type: message`` and ``traceback`` the full traceback.
     """
     from .engine import prepare, solve_effective
 
     started = time.perf_counter()
     result: dict[str, Any] | None = None
     error: str | None = None
+    trace: str | None = None
     try:
         scenario = task_scenario(task)
         prepared = prepare(scenario)
@@ -162,10 +165,19 @@ def execute(task: Task) -> dict[str, Any]:
     except InfloptError as exc:
         error = str(exc)
     except Exception as exc:  # a crash in one task must not stop a batch
-        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+        error = crash_line(exc)
+        trace = traceback.format_exc()
     return {
         "key": task.key,
         "result": result,
         "error": error,
+        "crashed": trace is not None,
+        "traceback": trace,
         "seconds": time.perf_counter() - started,
     }
+
+
+def crash_line(exc: BaseException) -> str:
+    """``Type: message`` of an unexpected exception, on one line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
