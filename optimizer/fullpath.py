@@ -7,6 +7,7 @@ answer. :mod:`optimizer.fastpath` chooses between this and the fast path.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -23,6 +24,8 @@ from .roster import Roster
 from .scenario import Scenario, SolverSettings
 from .solver import SolveOutcome, Status, make_solver, run
 from .verify import check_selection
+
+log = logging.getLogger(__name__)
 
 
 class DeadlineHiGHS(pulp.HiGHS):
@@ -45,6 +48,22 @@ def deadline_solver(settings: SolverSettings, deadline: float | None) -> pulp.Lp
         solver.__class__ = DeadlineHiGHS
         solver.deadline = deadline  # type: ignore[attr-defined]
     return solver
+
+
+def _fails_recheck(
+    built: BuiltModel,
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    outcome: SolveOutcome,
+) -> bool:
+    """Does the solver's current solution, or the value it claims for it, fail the
+    independent re-check? (A robust objective is the worst case: not compared here.)"""
+    values = [var.varValue or 0.0 for var in built.x]
+    picked = [int(p) for p, v in zip(built.candidates.positions, values, strict=True) if v > 0.5]
+    robust = scenario.robust is not None and scenario.robust.gamma > 0
+    claimed = None if robust else outcome.objective
+    return bool(check_selection(scenario, roster, overlap, picked, claimed))
 
 
 def run_full(
@@ -88,6 +107,16 @@ def run_full(
     except Abandoned:
         outcome = SolveOutcome(
             Status.NO_SOLUTION, None, None, None, time.perf_counter() - t0, settings.name
+        )
+    unproven = outcome.status is Status.FEASIBLE or (
+        outcome.solver == "cbc" and outcome.status is Status.OPTIMAL
+    )
+    if unproven and _fails_recheck(built, scenario, roster, overlap, outcome):
+        # an unproven stop may leave a garbage incumbent, and CBC stopped within milliseconds
+        # has called its LP solution optimal: no portfolio from it, and no bound either
+        log.warning("%s's answer failed the re-check; it is set aside", outcome.solver)
+        outcome = SolveOutcome(
+            Status.NO_SOLUTION, None, None, None, outcome.seconds, outcome.solver
         )
     if greedy is None or greedy_value is None:
         return PathAnswer(outcome, None)

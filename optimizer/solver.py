@@ -102,7 +102,12 @@ def run(
     objective = _finite(stats.objective) if stats.has_solution else None
     bound = _finite(stats.best_bound)
     gap = _finite(stats.gap_rel) if objective is not None else None
-    if reason is pulp.const.LpSolveStatus.Infeasible:
+    limit = settings.time_limit
+    if reason is pulp.const.LpSolveStatus.Infeasible and (
+        settings.name.lower() == "cbc" and limit is not None and seconds >= limit
+    ):  # CBC stopped by its limit within milliseconds has said "infeasible": no proof
+        status = Status.NO_SOLUTION
+    elif reason is pulp.const.LpSolveStatus.Infeasible:
         status = Status.INFEASIBLE
     elif not stats.has_solution:
         status = Status.NO_SOLUTION
@@ -127,8 +132,26 @@ def run(
     if misreported:  # seen with highspy 1.16 given a start: the start back, the LP bound
         log.info("solver %s claimed optimal %s with bound %s", settings.name, objective, bound)
         status, bound, gap = Status.FEASIBLE, None, None  # its bound is as suspect
+    elif _wrong_side(problem, objective, bound):  # seen with CBC stopped within milliseconds
+        log.info("solver %s gave bound %s on the wrong side of %s", settings.name, bound, objective)
+        bound, gap = None, None
+        if status is Status.OPTIMAL:
+            status = Status.FEASIBLE
     log.debug("solver %s stopped: %s (%s) in %.3fs", settings.name, reason.name, status, seconds)
     return SolveOutcome(status, objective, bound, gap, seconds, settings.name.lower(), misreported)
+
+
+def _wrong_side(problem: pulp.LpProblem, objective: float | None, bound: float | None) -> bool:
+    """Is ``bound`` below the solution's value when maximising (above it when minimising),
+    beyond the tolerances of :func:`_outside_gap`? No valid bound can be."""
+    import pulp
+
+    if objective is None or bound is None:
+        return False
+    allowed = 1e-6 + 1e-7 * abs(objective)
+    if problem.sense == pulp.const.LpMaximize:
+        return bound < objective - allowed
+    return bound > objective + allowed
 
 
 def _outside_gap(objective: float | None, bound: float | None, gap: float) -> bool:

@@ -160,6 +160,7 @@ class _Answered:
     """A PuLP problem whose solve reports what it is told (no solver runs)."""
 
     def __init__(self, objective: float, bound: float) -> None:
+        self.sense = -1  # pulp.const.LpMaximize
         self.stats = SimpleNamespace(
             status=1, has_solution=True, objective=objective, best_bound=bound, gap_rel=0.0
         )
@@ -205,3 +206,68 @@ def test_the_full_path_solves_a_misreported_warm_start_again_without_it(knapsack
     assert warm_starts == [True, False]
     assert result.status == "optimal"
     assert result.objective == pytest.approx(90.0)
+
+
+def test_a_bound_on_the_wrong_side_of_the_solution_is_no_bound() -> None:
+    """CBC stopped within milliseconds once gave a maximising bound of −2.5e10 for a solution
+    worth 3,262: no valid bound lies below a solution when maximising (above, minimising)."""
+    import pulp
+
+    from optimizer.solver import _wrong_side
+
+    most, least = pulp.LpProblem("m", pulp.LpMaximize), pulp.LpProblem("l", pulp.LpMinimize)
+    assert _wrong_side(most, 3262.175, -25_075_189_000.0)
+    assert not _wrong_side(most, 3262.175, 3262.175)
+    assert not _wrong_side(most, 3262.175, 3300.0)
+    assert _wrong_side(least, 3150.0, 3200.0)
+    assert not _wrong_side(least, 3150.0, 3100.0)
+    assert not _wrong_side(least, 3150.0, None)
+
+
+class _SlowInfeasible:
+    """A PuLP problem whose solve says "infeasible" after ``seconds`` (no solver runs)."""
+
+    sense = -1
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def solve(self, solver):
+        import time
+
+        time.sleep(self.seconds)
+        return SimpleNamespace(
+            status=-1, has_solution=False, objective=None, best_bound=None, gap_rel=None
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "limit", "expected"),
+    [("cbc", 0.01, "no_solution"), ("cbc", 30.0, "infeasible"), ("highs", 0.01, "infeasible")],
+)
+def test_cbc_infeasible_at_its_time_limit_is_no_proof(name, limit, expected):
+    """CBC stopped by a limit of milliseconds has answered "infeasible" for feasible briefs."""
+    from optimizer.scenario import SolverSettings
+    from optimizer.solver import run
+
+    settings = SolverSettings(name=name, time_limit=limit)
+    assert run(_SlowInfeasible(0.02), settings, solver=object()).status == expected
+
+
+def test_a_claimed_optimum_that_fails_the_recheck_gives_way_to_the_greedy(knapsack, monkeypatch):
+    """CBC stopped within milliseconds has called its LP solution optimal; the full path sets
+    such an answer aside (no portfolio, no bound from it) and keeps the greedy portfolio."""
+    from optimizer import fullpath
+    from optimizer.solver import SolveOutcome, Status
+
+    def lp_answer(problem, settings, solver):
+        for var in problem.variables():
+            var.varValue = 1.0  # everyone: far over the budget
+        return SolveOutcome(Status.OPTIMAL, 999.0, 999.0, 0.0, 0.01, "cbc")
+
+    monkeypatch.setattr(fullpath, "run", lp_answer)
+    result = solve(with_solver_overrides(knapsack, strategy="full"))
+    assert result.status == "feasible"
+    assert result.bound is None
+    assert result.model_size.get("fallback") == "greedy (solver stopped first)"
+    assert result.kpis["spend"] <= BUDGET
