@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
 from .funnel import assign_tiers, derive_kpis
 from .numbers import MISSING_TEXT, parse_column
 from .ratecard import estimate_costs
@@ -127,6 +127,11 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
             raw.loc[blank, name] = str(value)
         table.notes.append(f"column {name}: blanks filled with {value!r} (roster.fill)")
     known = {*REQUIRED_COLUMNS, *RATE_COLUMNS, *COUNT_COLUMNS, *TEXT_COLUMNS, *ACTIVITY_COLUMNS}
+    for key, names in (("columns", settings.columns), ("fill", settings.fill)):
+        for name in names:  # any name is allowed (total_posts: posts moves a column away) …
+            hint = did_you_mean(normalize_header(name), sorted(known), cutoff=0.8)
+            if normalize_header(name) not in known and hint:  # … but this looks like a typo
+                table.notes.append(f"roster.{key}.{name}: not a column inflopt reads{hint}")
     used = [c for c in raw.columns if c in known]
     table.notes.append(f"columns used: {', '.join(used) or 'none'}")
     others = [c for c in raw.columns if c not in known]

@@ -7,6 +7,7 @@ portfolio must follow. Strategies are named partial overrides of the base scenar
 
 from __future__ import annotations
 
+import codecs
 import copy
 import tomllib
 from enum import StrEnum
@@ -21,6 +22,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -70,9 +72,25 @@ class Goal(StrEnum):
 
 
 class StrictModel(BaseModel):
-    """A schema block where unknown keys are errors."""
+    """A schema block where unknown keys are errors, and so are non-finite numbers and
+    ``true``/``false`` where a number is meant (pydantic would read ``budget: true`` as 1)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and not _allows(field.annotation, bool):
+            raise ValueError(f"{str(value).lower()} is not a number")
+        return value
+
+
+def _allows(annotation: Any, kind: type) -> bool:
+    """Does ``annotation`` (with its unions, Annotated and containers) mention ``kind``?"""
+    if annotation is kind:
+        return True
+    return any(_allows(arg, kind) for arg in get_args(annotation) if not isinstance(arg, str))
 
 
 class Objective(StrictModel):
@@ -267,6 +285,18 @@ class RosterSource(TableSource):
     fill: dict[str, str | float] = Field(default_factory=dict)
     duplicate_ids: Literal["error", "keep_first", "keep_last"] = "error"
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, name: str) -> str:
+        if name != "auto":
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                raise ValueError(
+                    f"unknown encoding {name!r} (e.g. utf-8, cp1252, latin-1, or auto)"
+                ) from None
+        return name
+
 
 def _roster(value: object) -> object:
     """``roster: data/roster.csv`` is shorthand for ``roster: {file: data/roster.csv}``."""
@@ -456,6 +486,16 @@ class Scenario(StrictModel):
         if not self.tiers:
             raise ValueError("tiers: give at least one tier")
         return self
+
+    @field_validator("tiers")
+    @classmethod
+    def _distinct_bounds(cls, tiers: dict[str, float]) -> dict[str, float]:
+        named: dict[float, str] = {}
+        for name, low in tiers.items():
+            if low in named:  # one of the two would hold nobody
+                raise ValueError(f"{named[low]} and {name} start at the same {low:,.0f} followers")
+            named[low] = name
+        return tiers
 
     @property
     def source(self) -> str:

@@ -200,6 +200,28 @@ def test_a_files_pair_of_one_creators_offers_is_no_conflict(
     assert prepare(scenario).overlap.conflicts(0.3) == []
 
 
+def test_validate_notes_a_mapped_or_filled_name_that_looks_like_a_typo(tmp_path: Path) -> None:
+    """Any name may be mapped (``total_posts: posts`` moves a column away), so ``costt`` is no
+    error; but it leaves every price to the rate card, and validate says what it looks like."""
+    _clean_csv(tmp_path, ["a,5000,100", "b,9000,200"], "id,followers,cost")
+    path = tmp_path / "s.yaml"
+    roster = {"file": "r.csv", "columns": {"costt": "cost"}, "fill": {"platfrom": "tiktok"}}
+    path.write_text(yaml.safe_dump({**BASE, "roster": roster}))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "roster.columns.costt: not a column inflopt reads (did you mean 'cost'?)" in result.output
+    )
+    assert "roster.fill.platfrom: not a column inflopt reads (did you mean 'platform'?)" in (
+        result.output
+    )
+    moved = {"file": "r.csv", "columns": {"total_posts": "cost"}}
+    path.write_text(yaml.safe_dump({**BASE, "roster": moved}))
+    assert (
+        "not a column inflopt reads" not in CliRunner().invoke(main, ["validate", str(path)]).output
+    )
+
+
 def test_validate_shows_how_columns_were_read(tmp_path: Path) -> None:
     _clean_csv(tmp_path, ["a,5000,100"], "ID,Followers,Fee")
     path = tmp_path / "s.yaml"
