@@ -20,7 +20,14 @@ import pandas as pd
 
 from .errors import InputError, Problem
 from .numbers import parse_column
-from .reading import database_label, normalize_header, numbered, read_sql, read_table
+from .reading import (
+    database_label,
+    header_hint,
+    normalize_header,
+    numbered,
+    read_sql,
+    read_table,
+)
 from .roster import Roster, row_label
 from .scenario import Scenario
 
@@ -347,11 +354,15 @@ def read_overlap_table(
     raw: pd.DataFrame, source: str, roster: Roster, shared_kind: str
 ) -> pd.DataFrame:
     """Pairs ``(i, j, share)`` from a table of ``a, b, shared`` rows; every bad row reported."""
+    headers = [str(c) for c in raw.columns]  # as written, for the hint of a missing column
     raw.columns = [normalize_header(c) for c in raw.columns]
     missing = [c for c in PAIR_COLUMNS if c not in raw.columns]
     if missing:
+        hint = header_hint(headers)
         raise InputError.single(
-            source, "header", f"missing required columns: {', '.join(missing)} (need a, b, shared)"
+            source,
+            "header",
+            f"missing required columns: {', '.join(missing)} (need a, b, shared){hint}",
         )
     shared, bad = parse_column(raw["shared"].reset_index(drop=True))
     a_ids, b_ids = _id_cells(raw["a"]), _id_cells(raw["b"])

@@ -93,6 +93,10 @@ def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, str, np.ndarray 
     if path.suffix.lower() == ".tsv":
         options["sep"] = "\t"
     tried = ENCODINGS_TRIED if encoding == "auto" else (encoding,)
+    if encoding == "auto":
+        with path.open("rb") as handle:
+            if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte-order mark
+                tried = ("utf-16",)
     for candidate in tried:
         try:
             grid = pd.read_csv(path, encoding=candidate, **options)
@@ -138,6 +142,23 @@ def _record_rows(path: Path, encoding: str, sep: str) -> np.ndarray:
         return np.array([k for k, record in enumerate(reader, 1) if record], dtype=np.int64)
 
 
+def header_hint(headers: list[str]) -> str:
+    """Why a header may lack every expected column: the file is UTF-16 (read as latin-1, its
+    text holds NUL characters), or its one column holds another separator. Else empty."""
+    text = "".join(str(h) for h in headers)
+    if "\x00" in text or text.startswith(("ÿþ", "þÿ")):
+        return "; the file looks like UTF-16: save it as UTF-8, or set its encoding: utf-16"
+    if len(headers) == 1:
+        for mark, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if mark in text:
+                return (
+                    f"; the header is one column {text[:40]!r}: the file seems separated by "
+                    f"{name}: save it as CSV with commas"
+                    + (" (or as .tsv)" if mark == "\t" else "")
+                )
+    return ""
+
+
 def _read_errors() -> tuple[type[BaseException], ...]:
     """What a broken table file raises (openpyxl's own error only once openpyxl is loaded)."""
     errors = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, zipfile.BadZipFile)
@@ -163,6 +184,8 @@ def read_table(path: Path, encoding: str = "auto", sheet: str | int | None = Non
             return RawTable(frame.reset_index(drop=True), "parquet")
         else:
             raise InputError.single(source, "", "tables must be .csv, .parquet or .xlsx files")
+    except pd.errors.EmptyDataError:
+        raise InputError.single(source, "", "the file is empty") from None
     except _read_errors() as exc:
         raise InputError.single(source, "", f"cannot read the table: {exc}") from None
     filled = np.flatnonzero(~_empty_rows(grid))

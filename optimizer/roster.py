@@ -20,6 +20,7 @@ from .ratecard import estimate_costs
 from .reading import (
     RawTable,
     database_label,
+    header_hint,
     map_columns,
     normalize_header,
     numbered,
@@ -117,6 +118,7 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     settings = scenario.roster
     problems: list[Problem] = map_columns(table, settings.columns, scenario.source)
     raw = table.frame
+    headers = [str(c) for c in raw.columns]  # as written, for the hint of a missing column
     raw.columns = [normalize_header(c) for c in raw.columns]
     for column, value in settings.fill.items():
         name = normalize_header(column)
@@ -147,7 +149,11 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         problems.append(
-            Problem(source, "header", f"missing required columns: {', '.join(missing)}")
+            Problem(
+                source,
+                "header",
+                f"missing required columns: {', '.join(missing)}{header_hint(headers)}",
+            )
         )
     for column in RESERVED_COLUMNS:
         if column in raw.columns:

@@ -48,7 +48,7 @@ MAPPING = {
 }
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "latin-1"])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "latin-1", "utf-16"])
 def test_an_export_is_read_as_it_is(tmp_path: Path, encoding: str) -> None:
     _messy_export(tmp_path, encoding)
     roster = {"file": "export.csv", "columns": MAPPING}
