@@ -56,7 +56,13 @@ def _fraction(value: object) -> object:
     return value
 
 
+def _id_text(value: object) -> object:
+    """An id written as a number (``include: [1001]``) is the text ``"1001"``."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 Amount = Annotated[float, BeforeValidator(_amount, json_schema_input_type=float | str)]
+IdText = Annotated[str, BeforeValidator(_id_text, json_schema_input_type=str | int)]
 Fraction = Annotated[
     float,
     BeforeValidator(_fraction, json_schema_input_type=float | str),
@@ -181,8 +187,8 @@ class Constraints(StrictModel):
     tiers: list[str] | None = None
     platforms: list[str] | None = None
     mix: dict[str, dict[str, GroupRule]] = Field(default_factory=dict)
-    include: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
+    include: list[IdText] = Field(default_factory=list)
+    exclude: list[IdText] = Field(default_factory=list)
     resources: dict[
         str,
         Annotated[
@@ -425,8 +431,8 @@ class Strategy(Constraints):
     objective: Objective | None = None
     targets: Targets | None = None  # type: ignore[assignment]
     mix: dict[str, dict[str, GroupRule]] | None = None  # type: ignore[assignment]
-    include: list[str] | None = None  # type: ignore[assignment]
-    exclude: list[str] | None = None  # type: ignore[assignment]
+    include: list[IdText] | None = None  # type: ignore[assignment]
+    exclude: list[IdText] | None = None  # type: ignore[assignment]
     resources: (
         dict[
             str,
@@ -466,6 +472,14 @@ class Scenario(StrictModel):
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="scenario")
+
+    @field_validator(
+        "objective", "constraints", "strategies", "solver", "uncertainty", "reach", mode="before"
+    )
+    @classmethod
+    def _empty_section(cls, value: object) -> object:
+        """A section written with nothing under it (``constraints:``) holds the defaults."""
+        return {} if value is None else value
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -337,3 +337,21 @@ def test_rows_are_named_as_the_file_counts_them_with_empty_rows(
     prepared = prepare(_scenario(tmp_path, "fixed.csv"))
     assert prepared.roster.ids == ["a", "b"]
     assert "4 empty rows skipped" in prepared.roster.notes  # the trailing one is not counted
+
+
+def test_numeric_ids_may_be_written_as_numbers_and_empty_sections_hold_defaults(
+    tmp_path: Path,
+) -> None:
+    """``include: [1001]`` (YAML reads a number) names the id "1001"; ``constraints:`` with
+    nothing under it is the default section, not a type error."""
+    _clean_csv(tmp_path, ["1001,5000,100", "1002,9000,200"], "id,followers,cost")
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: ids\nroster: r.csv\nbudget: 300\nobjective: {reach: 0.01}\n"
+        "constraints:\n  include: [1001]\nsolver:\nstrategies:\n  s: {exclude: [1002]}\n"
+    )
+    scenario = load_scenario(path)
+    assert scenario.constraints.include == ["1001"]
+    assert scenario.solver.time_limit == 60
+    assert sorted(solve(scenario).selected) == ["1001", "1002"]
+    assert solve(scenario, "s").selected == ["1001"]
