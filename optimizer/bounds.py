@@ -36,6 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .arrays import ArrayModel
+from .errors import SolverError
 from .quiet_highs import new_highs
 
 log = logging.getLogger(__name__)
@@ -303,13 +304,23 @@ _abandoned: list[Any] = []  # runs left at a deadline, kept alive until their th
 ONE_RUN = threading.RLock()
 
 
-def settle_abandoned() -> None:
+SETTLE_SECONDS = 300.0  # longest wait for an abandoned run before the next solve gives up
+
+
+def settle_abandoned(limit: float = SETTLE_SECONDS) -> None:
     """Wait until every abandoned run has ended (call it holding :data:`ONE_RUN`): an
     abandoned run may still be going when the next solve of the process starts, and only one
-    may run at a time. It was cancelled and has a time limit: it ends soon."""
+    may run at a time. It was cancelled and has a time limit: it ends soon. One that has not
+    ended after ``limit`` seconds is a :class:`SolverError` (this process can solve no more),
+    not a wait without end."""
     while _abandoned:
         log.debug("waiting for a HiGHS run left at an earlier deadline to end")
-        _abandoned[-1].wait(-1.0)
+        stopped, _status = _abandoned[-1].wait(limit)
+        if not stopped:
+            raise SolverError(
+                f"a HiGHS run stopped at an earlier deadline has not ended {limit:g} s later; "
+                "this process cannot start another (run the next solve in a new process)"
+            )
         _abandoned.pop()
 
 

@@ -166,6 +166,19 @@ def test_a_solve_after_an_abandoned_run_waits_for_it(abandoned_run, strategy):
     assert not abandoned_run.is_solver_running()
 
 
+def test_an_abandoned_run_that_does_not_end_is_an_error_not_a_hang(abandoned_run):
+    """The wait for an abandoned run has a limit: past it, the next solve fails clearly."""
+    import optimizer.bounds as bounds
+    from optimizer.errors import SolverError
+
+    assert abandoned_run.is_solver_running()
+    with pytest.raises(SolverError, match=r"has not ended 0\.01 s later"):
+        bounds.settle_abandoned(limit=0.01)
+    assert bounds._abandoned == [abandoned_run]  # still waited for by the next solve
+    bounds.settle_abandoned()
+    assert bounds._abandoned == [] and not abandoned_run.is_solver_running()
+
+
 def test_a_plain_pulp_solve_waits_for_an_abandoned_run_too(abandoned_run):
     """PuLP's own HiGHS runs in the calling thread, outside highspy's lock: it must not
     overlap with a run left at a deadline either (the diagnosis without a limit uses it)."""
