@@ -607,6 +607,8 @@ def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
         if error["type"] == "extra_forbidden":
             known = _known_keys(error["loc"][:-1])
             message = "unknown key" + did_you_mean(loc[-1], known)
+            if len(loc) == 3 and loc[0] == "strategies" and loc[2] == "constraints":
+                message += f"; a strategy's rules go directly under it (strategies.{loc[1]}.…)"
         elif error["type"] == "missing":
             message = "required key is missing"
         else:
