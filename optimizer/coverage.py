@@ -228,6 +228,8 @@ def load_membership(path: Path, roster: Roster) -> Membership:
 
 
 def _membership_from_table(frame: pd.DataFrame, source: str, roster: Roster) -> Membership:
+    if not len(frame):  # every candidate would reach nobody: a silent empty portfolio
+        raise InputError.single(source, "", "the membership file has no rows")
     influencers = text_cells(frame["influencer"])
     units = text_cells(frame["unit"])
     positions, problems = roster_positions(source, influencers, roster, "influencer")
@@ -253,10 +255,13 @@ def _unit_weights(source: str, column: pd.Series) -> tuple[np.ndarray, list[Prob
     ]
     missing = np.isnan(weights) & ~np.isin(np.arange(len(weights)), list(bad))
     problems += row_problems(source, np.flatnonzero(missing), "weight", "is missing")
-    wrong = np.flatnonzero(~np.isnan(weights) & ((weights < 0) | ~np.isfinite(weights)))
     problems += [
-        Problem(source, f"{row_label(int(p))}, column weight", f"must be ≥ 0 (got {weights[p]:g})")
-        for p in wrong
+        Problem(source, f"{row_label(int(p))}, column weight", message.format(weights[p]))
+        for mask, message in (
+            (np.isinf(weights), "must be a finite number (got {:g})"),
+            (np.isfinite(weights) & (weights < 0), "must be ≥ 0 (got {:g})"),
+        )
+        for p in np.flatnonzero(mask)
     ]
     return weights, problems
 

@@ -250,6 +250,17 @@ def test_every_bad_membership_row_is_reported(tmp_path: Path) -> None:
     assert "ghost" in str(caught.value)
 
 
+def test_an_infinite_weight_and_an_empty_membership_file_are_reported(tmp_path: Path) -> None:
+    roster = roster_frame(np.random.default_rng(2), 3)
+    settings = {"budget": 1000, "objective": {"reach": 1}}
+    members = pd.DataFrame([("c0", "u1", "inf")], columns=["influencer", "unit", "weight"])
+    with pytest.raises(InputError, match=r"row 2, column weight: must be a finite number"):
+        prepare(coverage_scenario(tmp_path, roster, members, settings))
+    empty = pd.DataFrame(columns=["influencer", "unit", "weight"])
+    with pytest.raises(InputError, match="the membership file has no rows"):
+        prepare(coverage_scenario(tmp_path, roster, empty, settings))
+
+
 def test_unknown_reach_keys_and_missing_files_are_errors(tmp_path: Path) -> None:
     roster = roster_frame(np.random.default_rng(2), 3)
     with pytest.raises(InputError, match="unknown key"):
