@@ -15,7 +15,7 @@ import pandera.pandas as pa
 
 from .errors import InputError, Problem, did_you_mean
 from .funnel import assign_tiers, derive_kpis
-from .numbers import MISSING_TEXT, parse_column
+from .numbers import MISSING_TEXT, NumberFormatError, parse_column, parse_number
 from .ratecard import estimate_costs
 from .reading import (
     RawTable,
@@ -122,6 +122,14 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     raw.columns = [normalize_header(c) for c in raw.columns]
     for column, value in settings.fill.items():
         name = normalize_header(column)
+        if name in (*COUNT_COLUMNS, *RATE_COLUMNS, *ACTIVITY_COLUMNS) and isinstance(value, str):
+            try:
+                parse_number(value)
+            except NumberFormatError:  # reported once, on the scenario, not on every row
+                problems.append(
+                    Problem(scenario.source, f"roster.fill.{column}", f"{value!r} is not a number")
+                )
+                continue
         if name not in raw.columns:
             raw[name] = str(value)
         else:
