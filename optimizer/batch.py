@@ -14,14 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from .engine import effective_scenario, with_solver_overrides
+from .engine import BASE, effective_scenario, with_solver_overrides
 from .errors import InputError, Problem
 from .runner import TaskOutcome
 from .scenario import load_scenario
 from .tasks import Task, make_task
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".toml")
-BASE = "base"
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "file",
     "scenario",

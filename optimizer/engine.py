@@ -66,6 +66,9 @@ def with_solver_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     return copy
 
 
+BASE = "base"  # the name of the scenario as written, in lists of strategies
+
+
 def effective_scenario(scenario: Scenario, strategy: str | None) -> Scenario:
     """The base scenario merged with one strategy (file-defined, else built-in)."""
     if strategy is None:
@@ -86,8 +89,11 @@ def effective_scenario(scenario: Scenario, strategy: str | None) -> Scenario:
 def solve(
     scenario: Scenario, strategy: str | None = None, *, prepared: Prepared | None = None
 ) -> Result:
-    """Solve one strategy (or the base scenario) into a verified :class:`Result`."""
+    """Solve one strategy (or the base scenario: None, or ``"base"`` when the file defines
+    no strategy of that name) into a verified :class:`Result`."""
     prepared = prepared or prepare(scenario)
+    if strategy == BASE and BASE not in scenario.strategies:
+        strategy = None
     effective = effective_scenario(scenario, strategy)
     return solve_effective(effective, prepared.roster, prepared.overlap, strategy)
 

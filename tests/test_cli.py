@@ -177,6 +177,17 @@ def test_compare_json_gives_one_result_per_named_strategy(tmp_path: Path) -> Non
     assert json.loads(out.read_text("utf-8")) == documents
 
 
+def test_compare_takes_base_as_the_scenario_as_written_as_sweep_and_batch_do() -> None:
+    result = run("compare", FAST, "--strategies", "base,hybrid", "--format", "json")
+    assert result.exit_code == 0, describe(result)
+    documents = json.loads(result.stdout)
+    assert [d["strategy"] for d in documents] == [None, "hybrid"]
+    alone = json.loads(run("solve", FAST, "--format", "json").stdout)
+    for document in documents:  # the built-in hybrid restricts nothing either
+        assert sorted(document["selected"]) == sorted(alone["selected"])
+        assert document["objective"] == pytest.approx(alone["objective"])
+
+
 def test_compare_json_gives_one_result_per_strategy_and_xlsx_holds_them(tmp_path: Path) -> None:
     """No strategies in the file: all built-in ones (micro-only, macro-only, hybrid) are solved;
     some are infeasible for this brief, so the exit code is 1."""
