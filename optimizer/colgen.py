@@ -27,6 +27,7 @@ START_MAX = 20_000  # … but at most this many from the overall ranking
 PRICE_MIN = 500  # columns priced in per column-generation round, at least …
 PRICE_SHARE = 0.25  # … or this share of the columns already in, …
 PRICE_MAX = 10_000  # … but at most this many (big rounds cost many simplex iterations)
+FEW_BROKEN = 0.05  # broken rows (a share of the LP's rows) few enough to add while pricing
 ENOUGH_SHARE = 0.5  # the LP may stop once its bound is within this share of the asked gap
 
 
@@ -172,10 +173,14 @@ def generate(
             break
         x = answer.x
         rows, pairs = lp.broken(x)
-        if len(rows) or len(pairs):  # a bound now would be weak: mend the rows first
+        mended = bool(len(rows) or len(pairs))
+        if mended:
             lp.add_rows(rows)
             lp.add_pairs(pairs)
-            continue
+            if len(rows) + len(pairs) > FEW_BROKEN * lp.num_row:
+                continue  # a bound now would be weak: mend the rows first
+            # only a few: price columns in this round too (the bound holds whatever the
+            # multipliers), rather than spend a re-solve on them alone
         bound = dual_bound(model, answer.pi_rows, answer.pi_pairs)
         if best is None or bound.value < best.value:
             best = bound
@@ -189,7 +194,9 @@ def generate(
             and value is not None
             and best.value - value <= enough * max(abs(value), 1e-9)
         ):
-            break  # the bound is as good as the asked gap needs
+            if not mended:
+                break  # the bound is as good as the asked gap needs
+            continue  # with rows broken the value may be too high: re-solve, then judge
         pairs = lp.paying(bound)
         if len(pairs):
             lp.add_pairs(pairs)
@@ -198,6 +205,8 @@ def generate(
         can_rise = model.ub > 0.5  # a branch may hold some candidates at 0
         price = np.flatnonzero(~inside & can_rise & (d > 1e-9 * (1.0 + np.abs(model.c))))
         if not len(price):
+            if mended:
+                continue  # the new rows may change the answer
             if found is not None:
                 found.converged = True
             break
