@@ -563,7 +563,7 @@ def sweep(scenario_file: Path, budget_grid, settings, strategies, kpi, knee_thre
 
     def action() -> int:
         from optimizer import sweep as sw
-        from optimizer.engine import strategy_names
+        from optimizer.engine import strategy_name, strategy_names
         from optimizer.tables import CHART_FORMATS, check_new
 
         check_new(output, force)
@@ -575,7 +575,7 @@ def sweep(scenario_file: Path, budget_grid, settings, strategies, kpi, knee_thre
             raise click.UsageError("give --budget GRID and/or --set PATH=GRID")
         scenario = _load(scenario_file, solver, time_limit, gap)
         names = _names(strategies) or strategy_names(scenario)
-        tasks = sw.sweep_tasks(scenario, axes, [None if n == "base" else n for n in names])
+        tasks = sw.sweep_tasks(scenario, axes, [strategy_name(scenario, n) for n in names])
         outcomes = _run_many(tasks, workers, dask_address, task_limit, results_dir)
         summaries = sw.analyse(outcomes, kpi, knee_threshold, _targets(targets))
         _print_task_errors(outcomes)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .engine import BASE, effective_scenario, with_solver_overrides
+from .engine import BASE, effective_scenario, strategy_name, with_solver_overrides
 from .errors import InputError, Problem
 from .runner import TaskOutcome
 from .scenario import load_scenario
@@ -81,7 +81,7 @@ def file_tasks(
     scenario = with_solver_overrides(load_scenario(path), **(solver or {}))
     names: list[str | None]
     if strategies:
-        names = [None if s == BASE else s for s in strategies]
+        names = [strategy_name(scenario, s) for s in strategies]
     else:
         names = list(scenario.strategy_names()) or [None]
     return [make_task(effective_scenario(scenario, name), name) for name in names]

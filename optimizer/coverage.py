@@ -84,6 +84,31 @@ def number_cells(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
     return fast, {int(slow[k]): text for k, text in bad.items()}
 
 
+def checked_numbers(
+    source: str, cells: pd.Series, column: str, positive: bool = False
+) -> tuple[np.ndarray, list[Problem]]:
+    """A number column (:func:`number_cells`) and a problem per cell that is unreadable,
+    missing, infinite, negative, or (``positive``) zero."""
+    values, bad = number_cells(cells)
+    problems = [
+        Problem(source, f"{row_label(p)}, column {column}", f"{text!r} is not a number")
+        for p, text in bad.items()
+    ]
+    missing = np.isnan(values) & ~np.isin(np.arange(len(values)), list(bad))
+    problems += row_problems(source, np.flatnonzero(missing), column, "is missing")
+    finite = np.isfinite(values)
+    too_low = ~(values > 0) if positive else values < 0
+    for mask, message in (
+        (np.isinf(values), "must be a finite number (got {:g})"),
+        (finite & too_low, "must be > 0 (got {:g})" if positive else "must be ≥ 0 (got {:g})"),
+    ):
+        problems += [
+            Problem(source, f"{row_label(int(p))}, column {column}", message.format(values[p]))
+            for p in np.flatnonzero(mask)
+        ]
+    return values, problems
+
+
 def row_problems(source: str, positions: np.ndarray, column: str, message: str) -> list[Problem]:
     """One problem per data row position (0-based), naming the spreadsheet row and column."""
     where = f", column {column}" if column else ""
@@ -235,7 +260,7 @@ def _membership_from_table(frame: pd.DataFrame, source: str, roster: Roster) -> 
     positions, problems = roster_positions(source, influencers, roster, "influencer")
     problems += row_problems(source, np.flatnonzero(units == ""), "unit", "is missing")
     if "weight" in frame.columns:
-        weights, weight_problems = _unit_weights(source, frame["weight"])
+        weights, weight_problems = checked_numbers(source, frame["weight"], "weight")
         problems += weight_problems
     else:
         weights = np.ones(len(frame))
@@ -245,25 +270,6 @@ def _membership_from_table(frame: pd.DataFrame, source: str, roster: Roster) -> 
     if problems:
         raise InputError(sorted(problems, key=_row_order))
     return _membership(positions, units, weights, len(roster), source)
-
-
-def _unit_weights(source: str, column: pd.Series) -> tuple[np.ndarray, list[Problem]]:
-    weights, bad = number_cells(column)
-    problems = [
-        Problem(source, f"{row_label(p)}, column weight", f"{text!r} is not a number")
-        for p, text in bad.items()
-    ]
-    missing = np.isnan(weights) & ~np.isin(np.arange(len(weights)), list(bad))
-    problems += row_problems(source, np.flatnonzero(missing), "weight", "is missing")
-    problems += [
-        Problem(source, f"{row_label(int(p))}, column weight", message.format(weights[p]))
-        for mask, message in (
-            (np.isinf(weights), "must be a finite number (got {:g})"),
-            (np.isfinite(weights) & (weights < 0), "must be ≥ 0 (got {:g})"),
-        )
-        for p in np.flatnonzero(mask)
-    ]
-    return weights, problems
 
 
 def _inconsistent_weights(source: str, units: np.ndarray, weights: np.ndarray) -> list[Problem]:

@@ -69,6 +69,12 @@ def with_solver_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
 BASE = "base"  # the name of the scenario as written, in lists of strategies
 
 
+def strategy_name(scenario: Scenario, name: str | None) -> str | None:
+    """``name`` as the engine runs it: None (the scenario as written) for None, and for
+    :data:`BASE` unless the file defines a strategy of that name (which then wins)."""
+    return None if name == BASE and BASE not in scenario.strategies else name
+
+
 def effective_scenario(scenario: Scenario, strategy: str | None) -> Scenario:
     """The base scenario merged with one strategy (file-defined, else built-in)."""
     if strategy is None:
@@ -92,8 +98,7 @@ def solve(
     """Solve one strategy (or the base scenario: None, or ``"base"`` when the file defines
     no strategy of that name) into a verified :class:`Result`."""
     prepared = prepared or prepare(scenario)
-    if strategy == BASE and BASE not in scenario.strategies:
-        strategy = None
+    strategy = strategy_name(scenario, strategy)
     effective = effective_scenario(scenario, strategy)
     return solve_effective(effective, prepared.roster, prepared.overlap, strategy)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .candidates import group_values, select_candidates
 from .diagnose import explain_infeasible
-from .engine import Prepared, effective_scenario, prepare, solve_effective
+from .engine import Prepared, effective_scenario, prepare, solve_effective, strategy_name
 from .errors import InputError, did_you_mean
 from .funnel import KPI_COLUMNS
 from .result import Result
@@ -115,6 +115,7 @@ def explain(
         hint = did_you_mean(influencer, roster.ids)
         raise InputError.single(roster.source, "--influencer", f"no id {influencer!r}{hint}")
     position = roster.index_of[influencer]
+    strategy = strategy_name(scenario, strategy)
     effective = effective_scenario(scenario, strategy)
     base = solve_effective(effective, roster, prepared.overlap, strategy)
     value = standalone_value(effective, prepared, position)

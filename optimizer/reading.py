@@ -104,9 +104,9 @@ def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, str, np.ndarray 
             if candidate == tried[-1]:
                 raise
             continue
-        rows = (
+        rows = (  # (the byte scan for blank lines cannot read UTF-16: count its rows)
             _record_rows(path, candidate, str(options.get("sep", ",")))
-            if _has_blank_line(path)
+            if candidate == "utf-16" or _has_blank_line(path)
             else None
         )
         return grid, candidate, rows if rows is not None and len(rows) == len(grid) else None

@@ -43,14 +43,18 @@ def check_references(scenario: Scenario, roster: Roster) -> None:
                         f"unknown tier {tier!r}" + did_you_mean(tier, tier_names),
                     )
                 )
-        for platform in rules.platforms or []:
-            if platform.lower() not in platforms:
+        # an allow-list may name platforms this roster lacks (one list for many clients), but
+        # not a typo of one it has, and not only absent ones (that would allow no one)
+        listed = rules.platforms or []
+        none_present = bool(listed) and not any(p.lower() in platforms for p in listed)
+        for platform in listed:
+            hint = did_you_mean(platform.lower(), platforms)
+            if platform.lower() not in platforms and (hint or none_present):
                 problems.append(
                     Problem(
                         scenario.source,
                         f"{prefix}.platforms",
-                        f"no roster row has platform = {platform!r}"
-                        + did_you_mean(platform.lower(), platforms),
+                        f"no roster row has platform = {platform!r}{hint}",
                     )
                 )
         for column, groups in (rules.mix or {}).items():

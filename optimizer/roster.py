@@ -123,12 +123,9 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     for column, value in settings.fill.items():
         name = normalize_header(column)
         if name in (*COUNT_COLUMNS, *RATE_COLUMNS, *ACTIVITY_COLUMNS) and isinstance(value, str):
-            try:
-                parse_number(value)
-            except NumberFormatError:  # reported once, on the scenario, not on every row
-                problems.append(
-                    Problem(scenario.source, f"roster.fill.{column}", f"{value!r} is not a number")
-                )
+            why = _fill_problem(name, value)
+            if why:  # reported once, on the scenario, not on every row it would fill
+                problems.append(Problem(scenario.source, f"roster.fill.{column}", why))
                 continue
         if name not in raw.columns:
             raw[name] = str(value)
@@ -291,6 +288,17 @@ def _engagement_from_activity(frame: pd.DataFrame, notes: list[str]) -> None:
 
 
 TEXT_MISSING = MISSING_TEXT - {"na"}  # in text, "NA" can be a value (North America)
+
+
+def _fill_problem(column: str, value: str) -> str | None:
+    """Why a ``roster.fill`` text for numeric ``column`` cannot be read, or None."""
+    try:
+        parse_number(value)
+    except NumberFormatError:
+        return f"{value!r} is not a number"
+    if value.strip().endswith("%") and column not in RATE_COLUMNS:
+        return f"{value!r} is a percent, not {'a price' if column == 'cost' else 'a count'}"
+    return None
 
 
 def _percent_cells(cells: pd.Series) -> dict[int, str]:

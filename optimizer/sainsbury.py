@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .coverage import (
+    checked_numbers,
     duplicate_problems,
     number_cells,
     read_columns,
@@ -294,21 +295,8 @@ def _read_sizes(path: Path) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     with numbered(read_columns(path, SIZE_COLUMNS)) as frame:
         names = text_cells(frame["segment"])
         problems = row_problems(source, np.flatnonzero(names == ""), "segment", "is missing")
-        sizes, bad = number_cells(frame["size"])
-        problems += [
-            Problem(source, f"{row_label(p)}, column size", f"{text!r} is not a number")
-            for p, text in bad.items()
-        ]
-        blank = np.isnan(sizes) & ~np.isin(np.arange(len(sizes)), list(bad))
-        problems += row_problems(source, np.flatnonzero(blank), "size", "is missing")
-        problems += [
-            Problem(source, f"{row_label(int(p))}, column size", message.format(sizes[p]))
-            for mask, message in (
-                (np.isinf(sizes), "must be a finite number (got {:g})"),
-                (np.isfinite(sizes) & ~(sizes > 0), "must be > 0 (got {:g})"),
-            )
-            for p in np.flatnonzero(mask)
-        ]
+        sizes, size_problems = checked_numbers(source, frame["size"], "size", positive=True)
+        problems += size_problems
         problems += duplicate_problems(source, pd.DataFrame({"segment": names}), "this segment is")
         return sizes, names, problems
 

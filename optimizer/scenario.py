@@ -7,7 +7,6 @@ portfolio must follow. Strategies are named partial overrides of the base scenar
 
 from __future__ import annotations
 
-import codecs
 import copy
 import tomllib
 from enum import StrEnum
@@ -38,6 +37,8 @@ MAX_TIME_LIMIT = 1_000_000.0  # seconds (11.6 days); null in the file means no l
 
 def _amount(value: object) -> object:
     """Let money and counts be written as ``50k``, ``$50,000`` or ``1.2M``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a number")
     if isinstance(value, str):
         try:
             return parse_amount(value)
@@ -48,6 +49,8 @@ def _amount(value: object) -> object:
 
 def _fraction(value: object) -> object:
     """Let shares and rates be written as ``0.3`` or ``30%``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a number")
     if isinstance(value, str):
         try:
             return parse_fraction(value)
@@ -57,8 +60,11 @@ def _fraction(value: object) -> object:
 
 
 def _id_text(value: object) -> object:
-    """An id written as a number (``include: [1001]``) is the text ``"1001"``."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    """Ids are text: a number is refused with a hint, not converted (YAML reads ``012345`` as
+    the octal number 5349, which would silently name another influencer)."""
+    if isinstance(value, int | float):
+        raise ValueError(f"ids are text: write {value!r} in quotes, as written in the roster")
+    return value
 
 
 Amount = Annotated[float, BeforeValidator(_amount, json_schema_input_type=float | str)]
@@ -87,7 +93,10 @@ class StrictModel(BaseModel):
     @classmethod
     def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         field = cls.model_fields.get(info.field_name or "")
-        if isinstance(value, bool) and field is not None and not _allows(field.annotation, bool):
+        numeric = field is not None and (
+            _allows(field.annotation, int) or _allows(field.annotation, float)
+        )
+        if isinstance(value, bool) and numeric and not _allows(field.annotation, bool):
             raise ValueError(f"{str(value).lower()} is not a number")
         return value
 
@@ -171,7 +180,11 @@ class PackageDiscount(StrictModel):
     """
 
     min_offers: Annotated[int, Field(ge=2)] = 2
-    discount: Annotated[float, Field(gt=0.0, lt=1.0)]
+    discount: Annotated[
+        float,
+        BeforeValidator(_fraction, json_schema_input_type=float | str),
+        Field(gt=0.0, lt=1.0),
+    ]
 
 
 class Constraints(StrictModel):
@@ -291,15 +304,25 @@ class RosterSource(TableSource):
     fill: dict[str, str | float] = Field(default_factory=dict)
     duplicate_ids: Literal["error", "keep_first", "keep_last"] = "error"
 
+    @field_validator("fill", mode="before")
+    @classmethod
+    def _no_boolean_fill(cls, fill: object) -> object:
+        """YAML reads ``yes``/``no``/``on`` as booleans: a fill value must be text or a number."""
+        if isinstance(fill, dict):
+            for column, value in fill.items():
+                if isinstance(value, bool):
+                    raise ValueError(f"{column}: {str(value).lower()} is a boolean here; quote it")
+        return fill
+
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, name: str) -> str:
         if name != "auto":
             try:
-                codecs.lookup(name)
+                "".encode(name)  # a text encoding (rot13, base64, hex … are not)
             except LookupError:
                 raise ValueError(
-                    f"unknown encoding {name!r} (e.g. utf-8, cp1252, latin-1, or auto)"
+                    f"unknown text encoding {name!r} (e.g. utf-8, cp1252, latin-1, or auto)"
                 ) from None
         return name
 
@@ -658,6 +681,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *anchor``: the base class
+                continue
             key = self.construct_object(key_node, deep=deep)
             try:
                 again = key in seen

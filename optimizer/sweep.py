@@ -22,7 +22,7 @@ import pandas as pd
 
 from .engine import effective_scenario
 from .errors import InputError, Problem
-from .numbers import NumberFormatError, parse_amount
+from .numbers import NumberFormatError, parse_amount, parse_fraction
 from .runner import TaskOutcome
 from .scenario import KPI_NAMES, Scenario
 from .tasks import Task, make_task, rebuild_scenario
@@ -37,9 +37,11 @@ Axis = tuple[str, list[float]]
 
 
 def _number(text: str, where: str) -> float:
-    """One grid number, ``50k`` / ``$1.2M`` / ``0.3`` accepted."""
+    """One grid number, ``50k`` / ``$1.2M`` / ``0.3`` accepted; ``30%`` too for settings other
+    than the budget (shares such as ``constraints.mix.niche.beauty.min_share``)."""
+    shares = where.startswith("--set") and where != f"--set {BUDGET}"
     try:
-        value = parse_amount(text.strip())
+        value = (parse_fraction if shares else parse_amount)(text.strip())
     except NumberFormatError as exc:
         raise InputError.single("cli", where, str(exc)) from None
     if not math.isfinite(value):

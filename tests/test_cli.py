@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 import traceback
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,46 @@ def test_compare_takes_base_as_the_scenario_as_written_as_sweep_and_batch_do() -
     for document in documents:  # the built-in hybrid restricts nothing either
         assert sorted(document["selected"]) == sorted(alone["selected"])
         assert document["objective"] == pytest.approx(alone["objective"])
+
+
+def test_a_strategy_the_file_calls_base_wins_in_every_command(tmp_path: Path) -> None:
+    """``base`` is the scenario as written unless the file defines a strategy of that name;
+    then compare, solve, explain, sweep and batch all run the file's strategy."""
+    data = tomllib.loads(FAST.read_text("utf-8"))
+    for key in ("roster", "overlap"):
+        if isinstance(data.get(key), str):
+            data[key] = str((FAST.parent / data[key]).resolve())
+    data["strategies"] = {"base": {"max_influencers": 12}}  # as written: 15 picks
+    path = tmp_path / "own-base.yaml"
+    path.write_text(yaml.safe_dump(data), "utf-8")
+    results = tmp_path / "results"
+    documents = {
+        "compare": run("compare", path, "--strategies", "base", "--format", "json"),
+        "solve": run("solve", path, "-s", "base", "--format", "json"),
+        "sweep": run(
+            "sweep",
+            path,
+            "--budget",
+            "12000",
+            "--strategies",
+            "base",
+            "--results",
+            results,
+            "--format",
+            "json",
+        ),
+        "batch": run(
+            "batch", path, "--strategies", "base", "--results", results, "--format", "json"
+        ),
+    }
+    for command, result in documents.items():
+        assert result.exit_code == 0, (command, describe(result))
+        document = json.loads(result.stdout)
+        document = document[0] if isinstance(document, list) else document
+        assert document["kpis"]["count"] == 12, command
+    picked = json.loads(documents["solve"].stdout)["selected"]
+    explained = run("explain", path, "-s", "base", "-i", picked[0])
+    assert explained.exit_code == 0 and "IN the portfolio (base)" in explained.stdout
 
 
 def test_compare_json_gives_one_result_per_strategy_and_xlsx_holds_them(tmp_path: Path) -> None:

@@ -101,11 +101,14 @@ def test_scenario_shares_may_be_written_as_percents(tmp_path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(
         "name: s\nroster: r.csv\nbudget: 5k\nobjective: {reach: 1}\n"
-        "constraints: {max_pair_overlap: 30%, mix: {tier: {micro: {min_share: 45 %}}}}\n"
+        "constraints: {max_pair_overlap: 30%, mix: {tier: {micro: {min_share: 45 %}}},\n"
+        "  package_discount: {discount: 15%}}\n"
     )
     rules = load_scenario(path).constraints
     assert rules.max_pair_overlap == pytest.approx(0.3)
     assert rules.mix["tier"]["micro"].min_share == pytest.approx(0.45)
+    assert rules.package_discount is not None
+    assert rules.package_discount.discount == pytest.approx(0.15)
 
 
 def test_parse_column_parses_text_and_reports_bad_cells_by_position() -> None:

@@ -339,19 +339,40 @@ def test_rows_are_named_as_the_file_counts_them_with_empty_rows(
     assert "4 empty rows skipped" in prepared.roster.notes  # the trailing one is not counted
 
 
-def test_numeric_ids_may_be_written_as_numbers_and_empty_sections_hold_defaults(
-    tmp_path: Path,
-) -> None:
-    """``include: [1001]`` (YAML reads a number) names the id "1001"; ``constraints:`` with
-    nothing under it is the default section, not a type error."""
-    _clean_csv(tmp_path, ["1001,5000,100", "1002,9000,200"], "id,followers,cost")
+def test_empty_sections_hold_defaults_and_yaml_merge_keys_work(tmp_path: Path) -> None:
+    """``constraints:`` with nothing under it is the default section, not a type error; a
+    strategy may reuse another with a YAML merge key (``<<: *anchor``) in spite of the check
+    for keys written twice."""
+    _clean_csv(tmp_path, ["a1,5000,100", "b2,9000,200"], "id,followers,cost")
     path = tmp_path / "s.yaml"
     path.write_text(
         "name: ids\nroster: r.csv\nbudget: 300\nobjective: {reach: 0.01}\n"
-        "constraints:\n  include: [1001]\nsolver:\nstrategies:\n  s: {exclude: [1002]}\n"
+        "constraints:\nsolver:\nstrategies:\n"
+        "  one: &one {max_influencers: 1}\n  cheap: {<<: *one, budget: 150}\n"
     )
     scenario = load_scenario(path)
-    assert scenario.constraints.include == ["1001"]
-    assert scenario.solver.time_limit == 60
-    assert sorted(solve(scenario).selected) == ["1001", "1002"]
-    assert solve(scenario, "s").selected == ["1001"]
+    assert scenario.solver.time_limit == 60 and scenario.constraints.include == []
+    assert scenario.strategies["cheap"].max_influencers == 1
+    assert sorted(solve(scenario).selected) == ["a1", "b2"]
+    assert solve(scenario, "cheap").selected == ["a1"]
+
+
+def test_a_platform_allow_list_may_name_platforms_this_roster_lacks(tmp_path: Path) -> None:
+    """One allow-list for many clients: an absent platform is fine, a typo of a present one
+    or a list of only absent ones is not (that would allow no one)."""
+    _clean_csv(
+        tmp_path, ["a,instagram,5000,100", "b,tiktok,9000,200"], "id,platform,followers,cost"
+    )
+    shared = _scenario(tmp_path, "r.csv", constraints={"platforms": ["instagram", "twitch"]})
+    assert solve(shared).selected == ["a"]
+    for listed, hint in ((["instagramm"], "did you mean 'instagram'"), (["twitch"], "twitch")):
+        with pytest.raises(InputError, match=hint):
+            prepare(_scenario(tmp_path, "r.csv", constraints={"platforms": listed}))
+
+
+def test_utf16_rows_are_numbered_past_blank_lines(tmp_path: Path) -> None:
+    text = "id,followers,cost\na,5000,100\n\nb,abc,200\n"
+    for encoding in ("utf-8", "utf-16"):
+        (tmp_path / "r.csv").write_text(text, encoding=encoding)
+        with pytest.raises(InputError, match=r"row 4, column followers: 'abc'"):
+            prepare(_scenario(tmp_path, "r.csv"))

@@ -88,6 +88,17 @@ def test_set_sweeps_any_numeric_setting(scenario: Scenario) -> None:
     assert changed.roster_path == scenario.roster_path
 
 
+def test_set_reads_shares_as_percents_but_the_budget_is_an_amount() -> None:
+    path, values = parse_setting("constraints.mix.niche.beauty.min_share=20%,40%")
+    assert path == "constraints.mix.niche.beauty.min_share"
+    assert values == pytest.approx([0.2, 0.4])
+    for option in ("budget=50%", "budget=10k,20%"):
+        with pytest.raises(InputError, match="is a percent"):
+            parse_setting(option)
+    with pytest.raises(InputError, match="is a percent"):
+        parse_grid("10%:50%:10%")
+
+
 def test_set_rejects_unknown_keys_and_non_numeric_targets(scenario: Scenario) -> None:
     with pytest.raises(InputError, match="did you mean 'max_influencers'"):
         apply_settings(scenario, {"constraints.max_influencer": 5})
