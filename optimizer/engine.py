@@ -138,6 +138,10 @@ def solve_effective(
         from .model import build_model
 
         built = build_model(scenario, roster, overlap)
+        if scenario.robust is not None and scenario.robust.gamma > 0:
+            robust_rows = make_robust(
+                built, scenario, roster, scenario.robust.gamma, scenario.robust.cv
+            )
         result.build_seconds = time.perf_counter() - started
         result.model_size = {
             "candidates": len(candidates.positions),
@@ -146,10 +150,6 @@ def solve_effective(
             "conflict_rows": built.conflict_rows,
             "clique_rows": built.clique_rows,
         }
-        if scenario.robust is not None and scenario.robust.gamma > 0:
-            robust_rows = make_robust(
-                built, scenario, roster, scenario.robust.gamma, scenario.robust.cv
-            )
         answer = run_full(built, scenario, roster, overlap, candidates, started)
         result.model_size.update(answer.model_size)
         if fallback:

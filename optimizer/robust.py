@@ -152,7 +152,9 @@ def make_robust(
     # the nominal value of each pick is what the built objective gives it: with coverage or
     # Sainsbury reach, reach is counted on their own variables, not on x
     objective = built.problem.objective
-    nominal = [float(objective.get(var, 0.0)) if objective is not None else 0.0 for var in built.x]
+    coefficient = {var.name: c for var, c in objective.items()} if objective is not None else {}
+    nominal = [float(coefficient.get(var.name, 0.0)) for var in built.x]  # (one pass: PuLP's
+    # expression .get costs time in proportion to its size, so per pick it was quadratic)
     return apply_budgeted_robustness(built.problem, built.x, nominal, deviations, gamma)
 
 

@@ -603,7 +603,11 @@ class Scenario(StrictModel):
             if key == "mix" and value is not None:
                 merged = copy.deepcopy(constraints.get("mix", {}))
                 for column, groups in value.items():
-                    merged.setdefault(column, {}).update(groups)
+                    rules = merged.setdefault(column, {})
+                    for group, rule in groups.items():  # groups match ignoring case
+                        for same in [g for g in rules if g.lower() == group.lower()]:
+                            del rules[same]
+                        rules[group] = rule
                 constraints["mix"] = merged
             else:
                 constraints[key] = value

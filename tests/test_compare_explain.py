@@ -54,6 +54,26 @@ def test_file_strategies_override_the_base(tmp_path: Path) -> None:
     assert results["big"].objective >= results["small"].objective
 
 
+def test_a_strategys_mix_group_replaces_the_base_rule_whatever_its_case(tmp_path: Path) -> None:
+    """Groups match ignoring case, in the roster and in merges: a strategy's ``TikTok`` rule
+    replaces the base's ``tiktok`` rule instead of standing beside it."""
+    mix = {"platform": {"tiktok": {"max_count": 0}}}
+    strategies = {s: {"mix": {"platform": {s: {"max_count": 3}}}} for s in ("tiktok", "TikTok")}
+    scenario = _scenario(tmp_path, {"constraints": {"max_influencers": 8, "mix": mix}})
+    data = {**scenario.model_dump(mode="json"), "strategies": strategies}
+    path = tmp_path / "cased.yaml"
+    path.write_text(yaml.safe_dump(data))
+    cased = load_scenario(path)
+    prepared = prepare(cased)
+    platform = prepared.roster.frame.set_index("id")["platform"]
+    results = {r.strategy: r for r in compare(cased, prepared=prepared)}
+    for name in ("tiktok", "TikTok"):
+        assert len(effective_scenario(cased, name).constraints.mix["platform"]) == 1
+    assert results["TikTok"].objective == pytest.approx(results["tiktok"].objective)
+    tiktoks = sum(platform[i] == "tiktok" for i in results["TikTok"].selected)
+    assert 0 < tiktoks <= 3
+
+
 @pytest.mark.parametrize("pick_rank", [0, -1])
 def test_forced_explain_equals_a_resolve_with_the_influencer_forced(
     tmp_path: Path, pick_rank: int
