@@ -27,7 +27,11 @@ START_MAX = 20_000  # … but at most this many from the overall ranking
 PRICE_MIN = 500  # columns priced in per column-generation round, at least …
 PRICE_SHARE = 0.25  # … or this share of the columns already in, …
 PRICE_MAX = 10_000  # … but at most this many (big rounds cost many simplex iterations)
-FEW_BROKEN = 0.05  # broken rows (a share of the LP's rows) few enough to add while pricing
+FEW_BROKEN = 0.05  # broken rows (a share of the LP's rows) few enough to add while pricing …
+# … up to this many candidates. At adversarial 1,000,000 the LP is stopped by the deadline,
+# and the solution it stopped at then rounded in 9+ s to less than the greedy portfolio
+# (45,415 ones against 58,597 when each round is mended first: 5 s, 14 % above the greedy)
+FEW_BROKEN_UP_TO = 500_000
 ENOUGH_SHARE = 0.5  # the LP may stop once its bound is within this share of the asked gap
 
 
@@ -177,7 +181,8 @@ def generate(
         if mended:
             lp.add_rows(rows)
             lp.add_pairs(pairs)
-            if len(rows) + len(pairs) > FEW_BROKEN * lp.num_row:
+            few = FEW_BROKEN * lp.num_row if model.n <= FEW_BROKEN_UP_TO else 0
+            if len(rows) + len(pairs) > few:
                 continue  # a bound now would be weak: mend the rows first
             # only a few: price columns in this round too (the bound holds whatever the
             # multipliers), rather than spend a re-solve on them alone
