@@ -68,7 +68,7 @@ def _id_text(value: object) -> object:
 
 
 Amount = Annotated[float, BeforeValidator(_amount, json_schema_input_type=float | str)]
-IdText = Annotated[str, BeforeValidator(_id_text, json_schema_input_type=str | int)]
+IdText = Annotated[str, BeforeValidator(_id_text, json_schema_input_type=str)]
 Fraction = Annotated[
     float,
     BeforeValidator(_fraction, json_schema_input_type=float | str),
