@@ -6,13 +6,7 @@ import pandas as pd
 
 from .errors import InputError, Problem, did_you_mean
 from .roster import Roster
-from .scenario import Constraints, Scenario
-
-
-def _rule_sets(scenario: Scenario) -> list[tuple[str, Constraints]]:
-    sets: list[tuple[str, Constraints]] = [("constraints", scenario.constraints)]
-    sets += [(f"strategies.{name}", rules) for name, rules in scenario.strategies.items()]
-    return sets
+from .scenario import Scenario
 
 
 def check_references(scenario: Scenario, roster: Roster) -> None:
@@ -23,7 +17,7 @@ def check_references(scenario: Scenario, roster: Roster) -> None:
     tier_names = list(scenario.tiers)
     frame = roster.frame
     platforms = sorted({str(v).strip().lower() for v in frame["platform"].tolist()})
-    for prefix, rules in _rule_sets(scenario):
+    for prefix, rules in scenario.rule_sets():
         for key in ("include", "exclude"):
             for ident in getattr(rules, key) or []:
                 if ident not in known_ids:

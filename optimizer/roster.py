@@ -88,9 +88,7 @@ def row_label(position: int) -> str:
 def _columns_needed(scenario: Scenario) -> dict[str, str]:
     """Roster columns the scenario names, with the key that names them."""
     needed: dict[str, str] = {}
-    rule_sets = [("constraints", scenario.constraints)]
-    rule_sets += [(f"strategies.{n}", s) for n, s in scenario.strategies.items()]
-    for prefix, rules in rule_sets:
+    for prefix, rules in scenario.rule_sets():
         for column in rules.mix or {}:
             needed.setdefault(normalize_header(column), f"{prefix}.mix.{column}")
         for column in rules.resources or {}:
@@ -139,6 +137,14 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
             hint = did_you_mean(normalize_header(name), sorted(known), cutoff=0.8)
             if normalize_header(name) not in known and hint:  # … but this looks like a typo
                 table.notes.append(f"roster.{key}.{name}: not a column inflopt reads{hint}")
+    if "creator" not in raw.columns:
+        for prefix, rules in scenario.rule_sets():
+            for key in ("max_offers_per_creator", "package_discount"):
+                if getattr(rules, key, None) is not None:
+                    table.notes.append(
+                        f"{prefix}.{key}: the roster has no creator column, so every offer is "
+                        "its own creator and the rule changes nothing"
+                    )
     used = [c for c in raw.columns if c in known]
     table.notes.append(f"columns used: {', '.join(used) or 'none'}")
     others = [c for c in raw.columns if c not in known]

@@ -570,6 +570,12 @@ class Scenario(StrictModel):
         """Tiers as ``(name, lower bound in followers)``, smallest first."""
         return sorted(self.tiers.items(), key=lambda item: item[1])
 
+    def rule_sets(self) -> list[tuple[str, Constraints]]:
+        """``("constraints", the base rules)`` and ``("strategies.NAME", its rules)`` for each
+        strategy, as they are written (not merged)."""
+        sets: list[tuple[str, Constraints]] = [("constraints", self.constraints)]
+        return sets + [(f"strategies.{name}", rules) for name, rules in self.strategies.items()]
+
     def strategy_names(self) -> list[str]:
         """Named strategies in file order."""
         return list(self.strategies)

@@ -222,6 +222,22 @@ def test_validate_notes_a_mapped_or_filled_name_that_looks_like_a_typo(tmp_path:
     )
 
 
+def test_validate_notes_creator_rules_on_a_roster_without_creators(tmp_path: Path) -> None:
+    _clean_csv(tmp_path, ["a,5000,100", "b,9000,200"], "id,followers,cost")
+    path = tmp_path / "s.yaml"
+    rules = {"max_offers_per_creator": 1}
+    deal = {"package_discount": {"discount": 0.1}}
+    path.write_text(
+        yaml.safe_dump({**BASE, "roster": "r.csv", "constraints": rules, "strategies": {"d": deal}})
+    )
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "constraints.max_offers_per_creator: the roster has no creator column" in result.output
+    assert "strategies.d.package_discount: the roster has no creator column" in result.output
+    _clean_csv(tmp_path, ["a,ann,5000,100"], "id,creator,followers,cost")
+    assert "no creator column" not in CliRunner().invoke(main, ["validate", str(path)]).output
+
+
 def test_validate_shows_how_columns_were_read(tmp_path: Path) -> None:
     _clean_csv(tmp_path, ["a,5000,100"], "ID,Followers,Fee")
     path = tmp_path / "s.yaml"
