@@ -90,14 +90,6 @@ class FiniteFloat(click.FloatRange):
         return number
 
 
-def _check_folder(folder: Path) -> None:
-    """Refuse an output folder whose parent folder does not exist (before any work starts)."""
-    from optimizer.errors import InputError
-
-    if not folder.exists() and not folder.parent.exists():
-        raise InputError.single(str(folder), "", f"folder {folder.parent} does not exist")
-
-
 def solver_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by commands that solve: solver, limits, output."""
     options = [
@@ -564,11 +556,11 @@ def sweep(scenario_file: Path, budget_grid, settings, strategies, kpi, knee_thre
     def action() -> int:
         from optimizer import sweep as sw
         from optimizer.engine import strategy_name, strategy_names
-        from optimizer.tables import CHART_FORMATS, check_new
+        from optimizer.tables import CHART_FORMATS, check_new, check_parent
 
         check_new(output, force)
         check_new(chart, force, tuple(CHART_FORMATS))
-        _check_folder(results_dir)
+        check_parent(results_dir)
         axes = [("budget", sw.parse_grid(budget_grid))] if budget_grid else []
         axes += [sw.parse_setting(text) for text in settings]
         if not axes:
@@ -620,10 +612,10 @@ def batch(paths: tuple[str, ...], strategies, solver, time_limit, gap, output_fo
     def action() -> int:
         from optimizer.batch import batch_tasks, expand_paths
         from optimizer.errors import InputError, Problem
-        from optimizer.tables import check_new
+        from optimizer.tables import check_new, check_parent
 
         check_new(output, force)
-        _check_folder(results_dir)
+        check_parent(results_dir)
         files, problems = expand_paths(paths)
         overrides = {"name": solver, "time_limit": time_limit, "gap": gap}
         tasks, bad = batch_tasks(files, _names(strategies), overrides)
@@ -720,8 +712,9 @@ def overlap_build(
 
     def action() -> int:
         from optimizer.samples import build_tables, read_samples, write_tables
+        from optimizer.tables import check_parent
 
-        _check_folder(folder)
+        check_parent(folder)
         frame = read_samples(samples, influencer_column, follower_column, symmetric)
         tables = build_tables(frame, min_shared, weight, shared_as)  # type: ignore[arg-type]
         written = write_tables(tables, folder, fmt, force)

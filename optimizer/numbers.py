@@ -99,10 +99,7 @@ def parse_amount(value: object) -> float:
     and so is a percent (``50%`` of what?)."""
     if isinstance(value, str) and value.strip().endswith("%"):
         raise NumberFormatError(f"{value!r} is a percent; write the amount itself (e.g. 50k)")
-    number = parse_number(value)
-    if math.isnan(number):
-        raise NumberFormatError(f"{value!r} is not a number")
-    return number
+    return parse_fraction(value)
 
 
 def parse_fraction(value: object) -> float:

@@ -207,8 +207,9 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
             bad.update(_percent_cells(cells))
         flagged.update((position, column) for position in bad)
         frame[column] = values.to_numpy()
-        readable = int(values.notna().sum()) - sum(1 for p in bad if pd.notna(values.iloc[p]))
-        if column in summed and len(bad) > 3 and readable == 0:
+        readable = values.notna().to_numpy(copy=True)
+        readable[list(bad)] = False
+        if column in summed and len(bad) > 3 and not readable.any():
             examples = ", ".join(repr(text) for text in list(dict.fromkeys(bad.values()))[:3])
             problems.append(
                 Problem(
@@ -218,19 +219,9 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
                 )
             )
             continue
-        kind = (
-            "a price" if column == "cost" else "a count" if column in COUNT_COLUMNS else "an amount"
-        )
         for position, text in bad.items():
-            problems.append(
-                Problem(
-                    source,
-                    f"{row_label(position)}, column {column}",
-                    f"{text!r} is a percent, not {kind}"
-                    if text.endswith("%")
-                    else f"{text!r} is not a number",
-                )
-            )
+            where = f"{row_label(position)}, column {column}"
+            problems.append(Problem(source, where, _unreadable(column, text)))
     for column in raw.columns:
         if column not in frame.columns:
             frame[column] = raw[column].to_numpy()
@@ -303,8 +294,16 @@ def _fill_problem(column: str, value: str) -> str | None:
     except NumberFormatError:
         return f"{value!r} is not a number"
     if value.strip().endswith("%") and column not in RATE_COLUMNS:
-        return f"{value!r} is a percent, not {'a price' if column == 'cost' else 'a count'}"
+        return _unreadable(column, value)
     return None
+
+
+def _unreadable(column: str, text: str) -> str:
+    """What is wrong with ``text`` (a cell or a fill value) in numeric ``column``."""
+    if not text.strip().endswith("%"):
+        return f"{text!r} is not a number"
+    kind = "a price" if column == "cost" else "a count" if column in COUNT_COLUMNS else "an amount"
+    return f"{text!r} is a percent, not {kind}"
 
 
 def _percent_cells(cells: pd.Series) -> dict[int, str]:

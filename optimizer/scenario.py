@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
@@ -35,28 +36,25 @@ KPI_NAMES: tuple[str, ...] = ("reach", "engagement", "conversions")
 MAX_TIME_LIMIT = 1_000_000.0  # seconds (11.6 days); null in the file means no limit
 
 
-def _amount(value: object) -> object:
-    """Let money and counts be written as ``50k``, ``$50,000`` or ``1.2M``."""
-    if isinstance(value, bool):
-        raise ValueError(f"{str(value).lower()} is not a number")
-    if isinstance(value, str):
-        try:
-            return parse_amount(value)
-        except NumberFormatError as exc:
-            raise ValueError(str(exc)) from exc
-    return value
+def _read_with(parse: Callable[[object], float], hint: str = "") -> Callable[[object], object]:
+    """A before-validator: text through ``parse`` (its error, plus ``hint``, as the message),
+    ``true``/``false`` refused, anything else left to the field's type."""
+
+    def read(value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError(f"{str(value).lower()} is not a number")
+        if isinstance(value, str):
+            try:
+                return parse(value)
+            except NumberFormatError as exc:
+                raise ValueError(f"{exc}{hint}") from exc
+        return value
+
+    return read
 
 
-def _fraction(value: object) -> object:
-    """Let shares and rates be written as ``0.3`` or ``30%``."""
-    if isinstance(value, bool):
-        raise ValueError(f"{str(value).lower()} is not a number")
-    if isinstance(value, str):
-        try:
-            return parse_fraction(value)
-        except NumberFormatError as exc:
-            raise ValueError(f"{exc} (write a fraction such as 0.3, or 30%)") from exc
-    return value
+_amount = _read_with(parse_amount)  # money and counts: ``50k``, ``$50,000``, ``1.2M``
+_fraction = _read_with(parse_fraction, " (write a fraction such as 0.3, or 30%)")  # or ``30%``
 
 
 def _id_text(value: object) -> object:

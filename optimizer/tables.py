@@ -102,5 +102,10 @@ def check_new(path: Path | None, force: bool, suffixes: Sequence[str] = TABLE_FO
         raise InputError.single(str(path), "", f"must end in {allowed}")
     if path.exists() and not force:
         raise InputError.single(str(path), "", "file exists; pass --force to overwrite it")
-    if not path.parent.exists():
+    check_parent(path)
+
+
+def check_parent(path: Path) -> None:
+    """Refuse a ``path`` (file or folder) that does not exist in a folder that does not either."""
+    if not path.exists() and not path.parent.exists():
         raise InputError.single(str(path), "", f"folder {path.parent} does not exist")
