@@ -180,6 +180,41 @@ def test_elastic_budget_relaxation_is_exactly_what_the_rules_need(tmp_path: Path
     assert any(f"{cheapest_three:,.0f}" in reason for reason in result.diagnosis)
 
 
+@pytest.mark.parametrize(
+    ("status", "shift", "accepted"),
+    [("feasible", -50.0, True), ("optimal", -50.0, False), ("feasible", 50.0, False)],
+)
+def test_an_unproven_robust_incumbent_may_understate_its_worst_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: str, shift: float, accepted: bool
+) -> None:
+    """An incumbent the deadline stopped at may carry more protection than its picks need,
+    so the solver's worst case lies below the data's; only at a proof must they agree, and a
+    solver's worst case above the data's is always wrong."""
+    from dataclasses import replace
+
+    from optimizer import fullpath
+    from optimizer.errors import VerificationError
+    from optimizer.solver import Status as SolverStatus
+
+    real_run_full = fullpath.run_full
+
+    def shifted(*args, **kwargs):
+        answer = real_run_full(*args, **kwargs)
+        outcome = answer.outcome
+        changed = replace(outcome, status=SolverStatus(status), objective=outcome.objective + shift)
+        return replace(answer, outcome=changed)
+
+    monkeypatch.setattr(fullpath, "run_full", shifted)
+    robust = {"robust": {"gamma": 2, "cv": 0.4}}
+    scenario = _scenario(tmp_path, {"strategies": {"robust": robust}})
+    if accepted:
+        result = solve(scenario, "robust")
+        assert result.robust is not None and result.objective == result.robust["worst_case_value"]
+    else:
+        with pytest.raises(VerificationError, match="robust objective"):
+            solve(scenario, "robust")
+
+
 def test_robust_strategy_maximises_the_worst_case(tmp_path: Path) -> None:
     from optimizer.engine import worst_case_value
 
