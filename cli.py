@@ -19,6 +19,7 @@ import click
 EXIT_SUCCESS = 0  # solved (every result has a verified portfolio)
 EXIT_NOT_SOLVED = 1  # solved, but infeasible or no solution within the limits
 EXIT_USAGE = 2  # bad input or usage
+EXIT_CRASHED = 3  # a batch or sweep task crashed: an error inflopt did not expect (a bug)
 EXIT_PIPE = 141  # the reader of our output went away (128 + SIGPIPE, as other tools end)
 EXIT_TERMINATED = 143  # SIGTERM (128 + 15): a job scheduler or `kill` ended the run
 
@@ -498,8 +499,11 @@ def _print_task_errors(outcomes: list) -> None:
 
 
 def _many_exit_code(outcomes: list, problems: list) -> int:
-    if problems or any(o.error for o in outcomes):
+    """2 for bad input anywhere, else 3 for a crashed task, else 1 or 0 as for ``compare``."""
+    if problems or any(o.error and not o.crashed for o in outcomes):
         return EXIT_USAGE
+    if any(o.crashed for o in outcomes):
+        return EXIT_CRASHED
     return EXIT_SUCCESS if all(o.solved for o in outcomes) else EXIT_NOT_SOLVED
 
 

@@ -137,7 +137,7 @@ def test_a_crashed_sweep_task_is_one_line_on_stderr_and_a_traceback_in_json(
 ) -> None:
     args = ["--budget", "2k", "--strategies", "base", "--workers", "1", "--format", "json"]
     result = run("sweep", sample, *args, "--results", tmp_path / "results")
-    assert result.exit_code == 2, describe(result)
+    assert result.exit_code == 3, describe(result)
     assert result.stderr == f"task scenario.yaml base budget=2000 failed: {CRASH}\n"
     (record,) = json.loads(result.stdout)
     assert record["error"] == CRASH
@@ -151,15 +151,25 @@ def test_a_crashed_batch_task_is_one_line_on_stderr_and_a_traceback_in_json(
 ) -> None:
     args = ["--strategies", "base", "--workers", "1"]
     result = run("batch", sample, *args, "--results", tmp_path / "results", "--format", "json")
-    assert result.exit_code == 2, describe(result)
+    assert result.exit_code == 3, describe(result)
     assert result.stderr == f"task scenario.yaml base failed: {CRASH}\n"
     (record,) = json.loads(result.stdout)
     assert record["batch"]["error"] == CRASH
     assert record["batch"]["traceback"].startswith("Traceback (most recent call last)")
 
     result = run("batch", sample, *args, "--results", tmp_path / "results")
-    assert result.exit_code == 2, describe(result)
+    assert result.exit_code == 3, describe(result)
     assert result.stderr == f"task scenario.yaml base failed: {CRASH}\n"
+
+
+@pytest.mark.usefixtures("crashing_tasks")
+def test_bad_input_outranks_a_crash_in_the_exit_code(sample: Path, tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("budget: [\n", encoding="utf-8")
+    paths = [sample, tmp_path / "broken.yaml"]
+    args = ["--strategies", "base", "--workers", "1", "--results", tmp_path / "results"]
+    result = run("batch", *paths, *args)
+    assert result.exit_code == 2, describe(result)
+    assert f"task scenario.yaml base failed: {CRASH}" in result.stderr
 
 
 # ---------------------------------------------------------------- generate and overlap build
