@@ -305,6 +305,7 @@ ONE_RUN = threading.RLock()
 
 
 SETTLE_SECONDS = 300.0  # longest wait for an abandoned run before the next solve gives up
+_given_up: list[Any] = []  # abandoned runs already waited for in full: looked at, not waited for
 
 
 def settle_abandoned(limit: float = SETTLE_SECONDS) -> None:
@@ -312,16 +313,25 @@ def settle_abandoned(limit: float = SETTLE_SECONDS) -> None:
     abandoned run may still be going when the next solve of the process starts, and only one
     may run at a time. It was cancelled and has a time limit: it ends soon. One that has not
     ended after ``limit`` seconds is a :class:`SolverError` (this process can solve no more),
-    not a wait without end."""
+    not a wait without end; later solves only look whether it has ended since, and fail at
+    once if not, instead of waiting ``limit`` seconds each."""
     while _abandoned:
+        run = _abandoned[-1]
+        waited_before = any(run is other for other in _given_up)
         log.debug("waiting for a HiGHS run left at an earlier deadline to end")
-        stopped, _status = _abandoned[-1].wait(limit)
+        stopped, _status = run.wait(0.0 if waited_before else limit)
         if not stopped:
+            if not waited_before:
+                _given_up.append(run)
             raise SolverError(
                 f"a HiGHS run stopped at an earlier deadline has not ended {limit:g} s later; "
                 "this process cannot start another (run the next solve in a new process)"
+                if not waited_before
+                else "a HiGHS run stopped at an earlier deadline has still not ended; "
+                "this process cannot start another (run the next solve in a new process)"
             )
         _abandoned.pop()
+        _given_up[:] = [other for other in _given_up if other is not run]
 
 
 def read_answer(model: ArrayModel, h, sub: SubModel, integer: bool, seconds: float) -> HighsAnswer:

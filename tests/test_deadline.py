@@ -165,6 +165,7 @@ def abandoned_run(tmp_path):
     h.startSolve()
     bounds._abandoned.append(h)
     yield h
+    h.wait(-1.0)  # until its own limit ends it
     bounds.settle_abandoned()
 
 
@@ -190,9 +191,16 @@ def test_an_abandoned_run_that_does_not_end_is_an_error_not_a_hang(abandoned_run
     assert abandoned_run.is_solver_running()
     with pytest.raises(SolverError, match=r"has not ended 0\.01 s later"):
         bounds.settle_abandoned(limit=0.01)
-    assert bounds._abandoned == [abandoned_run]  # still waited for by the next solve
-    bounds.settle_abandoned()
-    assert bounds._abandoned == [] and not abandoned_run.is_solver_running()
+    assert bounds._abandoned == [abandoned_run]  # still looked at by the next solve
+
+    started = time.perf_counter()  # the next solve does not wait the limit again: it fails
+    with pytest.raises(SolverError, match="has still not ended"):
+        bounds.settle_abandoned(limit=30.0)
+    assert time.perf_counter() - started < 5.0 and abandoned_run.is_solver_running()
+
+    abandoned_run.wait(-1.0)  # once it has ended, the next solve goes on
+    bounds.settle_abandoned(limit=30.0)
+    assert bounds._abandoned == [] and bounds._given_up == []
 
 
 def test_a_plain_pulp_solve_waits_for_an_abandoned_run_too(abandoned_run):
