@@ -29,6 +29,8 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -266,10 +268,9 @@ def run_highs(
     other threads: LP re-solves, whose time limit HiGHS keeps, skip it. A run that has not
     stopped ``grace`` seconds after the deadline is abandoned (False): ``h`` must not be
     touched again (it is kept alive until its thread ends, and the next run waits for that:
-    see :func:`settle_abandoned`). Runs of several threads take turns (:data:`ONE_RUN`).
+    see :func:`settle_abandoned`). Runs of several threads take turns (:func:`one_run`).
     """
-    with ONE_RUN:
-        settle_abandoned()
+    with one_run():
         return _run_now(h, deadline, time_limit, grace, interruptible)
 
 
@@ -302,6 +303,15 @@ _abandoned: list[Any] = []  # runs left at a deadline, kept alive until their th
 # by every ``Highs`` object: a second start raises "Solver is already running"), so solves
 # on several threads of one process (a Dask worker with more than one thread) take turns
 ONE_RUN = threading.RLock()
+
+
+@contextmanager
+def one_run() -> Iterator[None]:
+    """Hold the process's one HiGHS run: take turns with other threads, after every abandoned
+    run has ended. Every HiGHS solve of inflopt (highspy or PuLP's) runs inside it."""
+    with ONE_RUN:
+        settle_abandoned()
+        yield
 
 
 SETTLE_SECONDS = 300.0  # longest wait for an abandoned run before the next solve gives up

@@ -87,13 +87,12 @@ def run(
     """
     import pulp
 
-    from .bounds import ONE_RUN, settle_abandoned  # lazy: SciPy only when solving
+    from .bounds import one_run  # lazy: SciPy only when solving
 
     solver = solver or make_solver(settings)
     started = time.perf_counter()
     if isinstance(solver, pulp.HiGHS):  # one HiGHS run at a time per process (bounds.py)
-        with ONE_RUN:
-            settle_abandoned()
+        with one_run():
             stats = problem.solve(solver)
     else:
         stats = problem.solve(solver)
