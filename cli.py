@@ -6,6 +6,7 @@ as messages with exit code 2, never as tracebacks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -71,7 +72,31 @@ def run_safely(action: Callable[[], int]) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
         code = EXIT_PIPE
+    if code in (130, EXIT_TERMINATED) and _work_left_running():
+        _exit_now(code)
     sys.exit(code)
+
+
+def _work_left_running() -> bool:
+    """Is a HiGHS run or a helper thread (the fast path's greedy) still going after an
+    interrupt? A normal exit would then wait for it, or abort when HiGHS's thread is torn down
+    ("terminate called without an active exception", exit 134)."""
+    import threading
+
+    bounds = sys.modules.get("optimizer.bounds")
+    if bounds is not None and bounds._abandoned:
+        return True
+    main = threading.main_thread()
+    return any(t is not main and t.is_alive() and not t.daemon for t in threading.enumerate())
+
+
+def _exit_now(code: int) -> None:
+    """End the process with ``code`` at once, after the cleanup that already ran on the way
+    out (a batch's workers stopped, temporary files removed): threads are not waited for."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 class FiniteFloat(click.FloatRange):

@@ -289,13 +289,24 @@ def _run_now(
         h.HandleUserInterrupt = True
     h.startSolve()
     wait = None if limit is None else max(limit, 0.01) + 0.05
-    done, _status = h.wait(-1.0 if wait is None else wait)
+    try:
+        done, _status = h.wait(-1.0 if wait is None else wait)
+    except BaseException:  # Ctrl-C or SIGTERM: stop the run before the exception ends the process
+        _stop(h, grace)
+        raise
     if not done:
-        h.cancelSolve()
-        done, _status = h.wait(grace)
-        if not done:
-            _abandoned.append(h)
+        done = _stop(h, grace)
     return bool(done), time.perf_counter() - started
+
+
+def _stop(h, grace: float) -> bool:
+    """Cancel ``h``'s run and wait ``grace`` seconds for it to end; one that runs on is kept as
+    abandoned (its object must outlive its thread). True when it ended."""
+    h.cancelSolve()
+    done, _status = h.wait(grace)
+    if not done:
+        _abandoned.append(h)
+    return bool(done)
 
 
 _abandoned: list[Any] = []  # runs left at a deadline, kept alive until their thread ends

@@ -81,3 +81,38 @@ def test_sigterm_stops_a_batch_and_its_workers(tmp_path):
                 os.kill(pid, signal.SIGKILL)
         if batch.poll() is None:
             batch.kill()
+
+
+@pytest.mark.parametrize("path", ["fast", "full"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_a_solve_ends_it_cleanly_and_at_once(tmp_path, sig, path):
+    """Ctrl-C or SIGTERM while HiGHS solves on its own thread: exit 130 / 143 within seconds,
+    not a C++ abort ("terminate called without an active exception", exit 134) when the
+    process ends with the solver thread still running, nor a wait for the greedy's thread."""
+    scenario = write_instance(tmp_path / "hard", 1_000, "adversarial", seed=0)  # ~45 s a solve
+    command = [sys.executable, str(ROOT / "cli.py"), "solve", str(scenario)]
+    if path == "full":
+        command.append("--exact-full")
+    log = (tmp_path / "stderr.txt").open("w")
+    solving = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )
+    try:
+        time.sleep(5.0)  # loaded; inside the solve
+        assert solving.poll() is None, (tmp_path / "stderr.txt").read_text()
+        solving.send_signal(sig)
+        sent = time.monotonic()
+        solving.wait(timeout=30)
+        waited = time.monotonic() - sent
+    finally:
+        log.close()
+        if solving.poll() is None:
+            solving.kill()
+    err = (tmp_path / "stderr.txt").read_text()
+    word = "terminated" if sig == signal.SIGTERM else "interrupted"
+    assert solving.returncode == 128 + sig, err
+    assert err.strip() == word
+    assert waited < 10.0, f"took {waited:.1f} s to stop"
