@@ -171,7 +171,7 @@ def solve_effective(
         values = np.array([var.varValue or 0.0 for var in built.x], dtype=float)
         picked = [int(p) for p in candidates.positions[values > 0.5]]
     solver_objective = None if robust_rows is not None else outcome.objective
-    violations = check_selection(scenario, roster, overlap, picked, solver_objective)
+    violations = check_selection(scenario, roster, overlap, picked, solver_objective, outcome.bound)
     kpis = portfolio_kpis(scenario, roster, overlap, picked)
     objective = kpis["spend"] if scenario.goal is Goal.MINIMIZE_COST else kpis["value"]
     if robust_rows is not None and scenario.robust is not None:

@@ -63,7 +63,7 @@ def _fails_recheck(
     picked = [int(p) for p, v in zip(built.candidates.positions, values, strict=True) if v > 0.5]
     robust = scenario.robust is not None and scenario.robust.gamma > 0
     claimed = None if robust else outcome.objective
-    return bool(check_selection(scenario, roster, overlap, picked, claimed))
+    return bool(check_selection(scenario, roster, overlap, picked, claimed, outcome.bound))
 
 
 def run_full(

@@ -36,8 +36,15 @@ def check_selection(
     overlap: OverlapGraph,
     picked: Sequence[int],
     solver_objective: float | None = None,
+    solver_bound: float | None = None,
 ) -> list[str]:
-    """Every rule the selection breaks (empty when it is a valid portfolio)."""
+    """Every rule the selection breaks (empty when it is a valid portfolio).
+
+    ``solver_objective``: the value the solver claims for it, compared with the data's. When
+    maximising, an incumbent the solver did not prove may be worth more than it says (a pair's
+    de-duplication variable may exceed what its picks need), never more than ``solver_bound``
+    (the bound it reports; None: no ceiling) — nor less than it says.
+    """
     violations: list[str] = []
     rules = scenario.constraints
     frame = roster.frame
@@ -135,7 +142,11 @@ def check_selection(
             # the MIP counts reach by its own (documented) approximation; compare like with like
             excess = audience.model_reach(picked) - kpis["reach"]
             recomputed += scenario.objective.reach * excess
-        if abs(recomputed - solver_objective) > 1e-4 * max(1.0, abs(recomputed)):
+        slack = 1e-4 * max(1.0, abs(recomputed))
+        ceiling = solver_objective
+        if scenario.goal is not Goal.MINIMIZE_COST:
+            ceiling = np.inf if solver_bound is None else max(solver_bound, solver_objective)
+        if not solver_objective - slack <= recomputed <= ceiling + slack:
             violations.append(
                 f"objective: solver says {solver_objective:,.4f}, data give {recomputed:,.4f}"
             )

@@ -7,6 +7,7 @@ import pytest
 from conftest import make_scenario
 
 from optimizer.engine import prepare
+from optimizer.kpis import portfolio_kpis
 from optimizer.verify import check_selection
 
 ROSTER = pd.DataFrame(
@@ -110,3 +111,36 @@ def test_a_valid_selection_breaks_nothing(tmp_path):
 def test_a_broken_target_is_named(tmp_path):
     found = _check(tmp_path, {"targets": {"reach": 10_000_000}}, ["a"])
     assert any(message.startswith("target reach:") for message in found), found
+
+
+def test_an_unproven_claim_may_undercount_the_value_but_never_exceed_data_or_bound(tmp_path):
+    """An incumbent stopped by a deadline may carry a de-duplication variable above what its
+    picks need: the solver then says less than the data give. That is no error as long as
+    the data stay within the solver's bound; saying more than the data is always one."""
+    loaded = make_scenario(tmp_path, ROSTER, {**ANY, "constraints": {}}, PAIRS)
+    prepared = prepare(loaded)
+    picked = [prepared.roster.index_of[i] for i in ("a", "d")]
+    value = portfolio_kpis(loaded, prepared.roster, prepared.overlap, picked)["value"]
+
+    def check(claimed: float, bound: float | None) -> list[str]:
+        return check_selection(loaded, prepared.roster, prepared.overlap, picked, claimed, bound)
+
+    assert check(value, value) == []
+    assert check(value - 2_000, None) == []  # unproven, no bound: any value above the claim
+    assert check(value - 2_000, value + 1) == []
+    assert check(value - 2_000, value - 1_000) == [  # the data exceed the proven bound
+        f"objective: solver says {value - 2_000:,.4f}, data give {value:,.4f}"
+    ]
+    assert check(value + 1_000, None) == [  # more than the data give
+        f"objective: solver says {value + 1_000:,.4f}, data give {value:,.4f}"
+    ]
+
+
+def test_a_cost_claim_must_match_the_spend_exactly(tmp_path):
+    data = {**ANY, "goal": "minimize_cost", "constraints": {"targets": {"reach": 1}}}
+    loaded = make_scenario(tmp_path, ROSTER, data, PAIRS)
+    prepared = prepare(loaded)
+    picked = [prepared.roster.index_of["a"]]
+    for claimed in (90.0, 110.0):
+        assert check_selection(loaded, prepared.roster, prepared.overlap, picked, claimed, None)
+    assert not check_selection(loaded, prepared.roster, prepared.overlap, picked, 100.0, None)
