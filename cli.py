@@ -60,7 +60,7 @@ def run_safely(action: Callable[[], int]) -> None:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         code = EXIT_USAGE
     except VerificationError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=False, highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         code = EXIT_NOT_SOLVED
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -320,3 +320,17 @@ def test_compare_runs_a_repeated_strategy_once(sample: Path) -> None:
     result = run("compare", sample, "--strategies", "hybrid,micro-only,hybrid", "--format", "json")
     assert result.exit_code == 0, describe(result)
     assert [r["strategy"] for r in json.loads(result.stdout)] == ["hybrid", "micro-only"]
+
+
+def test_a_failed_re_check_prints_a_plain_error_line(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Standard error is not a terminal here: no rich markup may leak into the message."""
+    import optimizer.engine as engine
+
+    monkeypatch.setattr(engine, "check_selection", lambda *args: ["budget: [made up]"])
+    result = run("solve", sample)
+    assert result.exit_code == 1, describe(result)
+    assert result.stderr == (
+        "error: solver answer failed the independent re-check: budget: [made up]\n"
+    )
