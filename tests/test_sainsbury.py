@@ -230,3 +230,31 @@ def test_inconsistent_segment_data_is_reported(tmp_path: Path) -> None:
     text = str(caught.value)
     assert "influencer c1: shares add up to 1.3" in text
     assert "row 2: c0 reaches 500,000 people of segment 'f18-24'" in text
+
+
+def test_a_robust_solve_compares_its_worst_case_like_with_like(tmp_path: Path) -> None:
+    """The MIP's worst case counts reach by the tangent model, above the exact reach: the
+    re-check must take that excess off before comparing (it failed every Γ > 0 solve whose
+    model reach lay above the exact one). Two equal creators in one segment of 100,000."""
+    roster = pd.DataFrame(
+        {
+            "id": ["i01", "i02"],
+            "followers": [200_000, 200_000],
+            "cost": [100, 100],
+            "expected_reach": [60_000, 60_000],
+            "expected_engagement": [1_000, 1_000],
+            "expected_conversions": [0, 0],
+        }
+    )
+    shares = pd.DataFrame({"influencer": ["i01", "i02"], "segment": ["s1", "s1"], "share": 1.0})
+    sizes = pd.DataFrame({"segment": ["s1"], "size": [100_000]})
+    settings = {
+        "budget": 1_000,
+        "objective": {"reach": 1, "engagement": 1},
+        "robust": {"gamma": 1, "cv": 0.3},
+    }
+    result = solve(segment_scenario(tmp_path, roster, shares, sizes, settings, max_error=0.2))
+    p = penetration(roster, shares, sizes)
+    value = exact_reach(["i01", "i02"], p, sizes) + 2_000  # both picked: 84,000 people
+    assert result.status is Status.OPTIMAL and sorted(result.selected) == ["i01", "i02"]
+    assert result.objective == pytest.approx(value - 0.3 * 1_000)  # Γ = 1: one miss of 30 %
