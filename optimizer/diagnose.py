@@ -168,7 +168,10 @@ def elastic_reasons(
     for attempt in range(alternatives):
         if deadline is not None and time.perf_counter() + build_seconds >= deadline:
             break
-        built = build_model(scenario, roster, overlap, elastic=True, rigid=frozenset(rigid))
+        rigid_rules = frozenset(rigid)  # the reach target as written: "at most" stays true
+        built = build_model(
+            scenario, roster, overlap, elastic=True, rigid=rigid_rules, raise_reach_target=False
+        )
         outcome = _run_by(built.problem, settings, deadline)
         if outcome is None or outcome.status not in (Status.OPTIMAL, Status.FEASIBLE):
             break

@@ -92,8 +92,14 @@ def build_model(
     overlap: OverlapGraph,
     elastic: bool = False,
     rigid: frozenset[str] = frozenset(),
+    raise_reach_target: bool = True,
 ) -> BuiltModel:
-    """The full MIP of one (effective) scenario; ``elastic`` lets user rules bend (diagnosis)."""
+    """The full MIP of one (effective) scenario; ``elastic`` lets user rules bend (diagnosis).
+
+    ``raise_reach_target``: a reach model that may over-count (Sainsbury) raises a reach
+    target by its margin, so the exact reach meets it (a restriction); False keeps the target
+    as written (a relaxation: for bounds and for the diagnosis).
+    """
     candidates = select_candidates(scenario, roster)
     sense = pulp.const.LpMaximize if scenario.goal is Goal.MAXIMIZE_VALUE else pulp.const.LpMinimize
     problem = pulp.LpProblem(safe_name(scenario.name) or "inflopt", sense)
@@ -108,6 +114,8 @@ def build_model(
     conflicts = set(overlap.conflicts(scenario.constraints.max_pair_overlap))
     if needs_reach:
         add_reach_model(built, scenario, roster, overlap, slot, conflicts)
+        if not raise_reach_target:
+            built.reach_margin = 1.0
 
     add_package_discounts(built, scenario, roster)
     set_objective(built, scenario, roster, slot)

@@ -1,0 +1,96 @@
+"""A reach target under an over-counting reach model (Sainsbury): two solves, one answer.
+
+The tangent model counts at least the exact reach, at most ``1 + ε`` times it. With the
+target raised by ``1 + ε`` (``build_model``'s default) every portfolio the MIP finds meets
+the exact target, but portfolios whose exact reach lies in ``[T, T·(1 + ε))`` are cut off:
+that model's bound, its "optimal" and its "infeasible" prove nothing for the brief. With the
+target as written the MIP is a relaxation of the brief (the model never counts less than the
+exact reach, and when maximising its value never less than the exact value): its bound and
+its "infeasible" are proofs, and its portfolio counts when its exact reach meets the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .fastpath import PathAnswer
+from .fullpath import run_full
+from .kpis import portfolio_kpis
+from .model import BuiltModel
+from .overlap import OverlapGraph
+from .roster import Roster
+from .scenario import Goal, Scenario
+from .solver import Status
+from .verify import check_selection
+
+SOLVED = (Status.OPTIMAL, Status.FEASIBLE)
+
+
+def needs_relaxed_bound(built: BuiltModel, scenario: Scenario) -> bool:
+    """Did ``built`` raise a reach target (so its bound is not one of the brief)?"""
+    return scenario.constraints.targets.reach is not None and built.reach_margin != 1.0
+
+
+def _picked(built: BuiltModel, answer: PathAnswer) -> list[int] | None:
+    """The portfolio of a path's answer (roster positions), None without one."""
+    if answer.outcome.status not in SOLVED:
+        return None
+    if answer.picked is not None:
+        return answer.picked
+    return [int(p) for p, var in zip(built.candidates.positions, built.x, strict=True)
+            if (var.varValue or 0.0) > 0.5]  # fmt: skip
+
+
+def _exact(scenario: Scenario, roster: Roster, overlap: OverlapGraph, picked: list[int]) -> float:
+    """The brief's objective of ``picked`` from the data: spend, or value with exact reach
+    (its worst case when robust)."""
+    from .engine import worst_case_value  # engine imports this module when solving
+
+    kpis = portfolio_kpis(scenario, roster, overlap, picked)
+    if scenario.goal is Goal.MINIMIZE_COST:
+        return kpis["spend"]
+    if scenario.robust is not None and scenario.robust.gamma > 0:
+        return worst_case_value(scenario, roster, picked, kpis["value"])
+    return kpis["value"]
+
+
+def with_relaxed_bound(
+    restricted: PathAnswer,
+    built: BuiltModel,
+    relaxed_model: BuiltModel,
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    started: float,
+) -> PathAnswer:
+    """Combine the restricted solve (``restricted``, of ``built``) with the relaxed one (of
+    ``relaxed_model``: the target as written), run here by the same deadline: the better
+    portfolio that meets the brief exactly, the relaxed model's bound, and ``optimal`` only
+    when the two lie within ``solver.gap``."""
+    candidates = built.candidates
+    relaxed = run_full(relaxed_model, scenario, roster, overlap, candidates, started)
+    outcome = relaxed.outcome
+    seconds = restricted.outcome.seconds + outcome.seconds
+    size = {**restricted.model_size, "relaxed_target_status": str(outcome.status)}
+    if outcome.status is Status.INFEASIBLE:  # even the relaxation has no portfolio: proven
+        return replace(relaxed, outcome=replace(outcome, seconds=seconds), model_size=size)
+
+    minimize = scenario.goal is Goal.MINIMIZE_COST
+    offers = []  # (exact objective, picks, model objective), portfolios meeting the brief
+    for model, answer in ((built, restricted), (relaxed_model, relaxed)):
+        picked = _picked(model, answer)
+        if picked is not None and not check_selection(scenario, roster, overlap, picked):
+            offers.append((_exact(scenario, roster, overlap, picked), picked, answer))
+    bound = outcome.bound
+    if not offers:
+        return PathAnswer(
+            replace(restricted.outcome, status=Status.NO_SOLUTION, objective=None, bound=bound,
+                    gap=None, seconds=seconds),
+            None, model_size=size,
+        )  # fmt: skip
+    value, picked, answer = (min if minimize else max)(offers, key=lambda offer: offer[0])
+    gap = None if bound is None else abs(bound - value) / max(abs(value), 1e-9)
+    proven = gap is not None and gap <= scenario.solver.gap
+    status = Status.OPTIMAL if proven else Status.FEASIBLE
+    chosen = replace(answer.outcome, status=status, bound=bound, gap=gap, seconds=seconds)
+    return PathAnswer(chosen, picked, model_size=size)
