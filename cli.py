@@ -192,7 +192,10 @@ def _report(
     force: bool,
     many: bool,
     details: bool = True,
+    report_path: Path | None = None,
 ) -> int:
+    """Print ``results`` (and write ``output``); in table form, name every file written (the
+    HTML report at ``report_path`` was written before)."""
     from optimizer.output import write_results
     from optimizer.report import render_comparison, render_results
 
@@ -201,12 +204,14 @@ def _report(
     if output_format == "json":
         payload = [r.to_dict() for r in results]
         click.echo(json.dumps(payload if many else payload[0], indent=2))
-    elif many:
+        return EXIT_SUCCESS if all(r.solved for r in results) else EXIT_NOT_SOLVED
+    if many:
         render_comparison(results, _console(), details)
     else:
         render_results(results, _console())
-        if output is not None:
-            click.echo(f"wrote {output}")
+    for path in (output, report_path):
+        if path is not None:
+            click.echo(f"wrote {path}")
     return EXIT_SUCCESS if all(r.solved for r in results) else EXIT_NOT_SOLVED
 
 
@@ -263,7 +268,7 @@ def solve(
         prepared = prepare(scenario)
         result = solve_scenario(scenario, strategy, prepared=prepared)
         _write_report([result], prepared, report_path, force)
-        return _report([result], output_format, output, force, many=False)
+        return _report([result], output_format, output, force, False, report_path=report_path)
 
     run_safely(action)
 
@@ -300,7 +305,7 @@ def compare(
         prepared = prepare(scenario)
         results = compare_strategies(scenario, names, prepared=prepared)
         _write_report(results, prepared, report_path, force)
-        return _report(results, output_format, output, force, many=True, details=details)
+        return _report(results, output_format, output, force, True, details, report_path)
 
     run_safely(action)
 

@@ -162,6 +162,16 @@ def test_missing_scenario_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "file not found" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["solve", "compare"])
+def test_every_file_written_is_named_on_stdout(command: str, tmp_path: Path) -> None:
+    out, report = tmp_path / "result.xlsx", tmp_path / "report.html"
+    args = ["-s", "micro-only"] if command == "solve" else ["--strategies", "micro-only"]
+    result = run(command, MULTI, *args, "-o", out, "--report", report)
+    assert result.exit_code == 0, describe(result)
+    assert out.exists() and report.exists()
+    assert result.stdout.endswith(f"wrote {out}\nwrote {report}\n")
+
+
 # ---------------------------------------------------------------------------- compare
 
 
