@@ -49,8 +49,8 @@ def run_safely(action: Callable[[], int]) -> None:
     from optimizer.report import render_problems
 
     err = Console(stderr=True, soft_wrap=True)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_terminated)
+    on_main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, _raise_terminated) if on_main else None
     try:
         code = action()
     except InputError as exc:
@@ -72,6 +72,9 @@ def run_safely(action: Callable[[], int]) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
         code = EXIT_PIPE
+    finally:  # an in-process caller (tests, scripts) gets its own SIGTERM handling back
+        if on_main:
+            signal.signal(signal.SIGTERM, before)
     if code in (130, EXIT_TERMINATED) and _work_left_running():
         _exit_now(code)
     sys.exit(code)

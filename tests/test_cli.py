@@ -573,3 +573,14 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(fmt):
     os.close(write)
     assert done.returncode == 141, done.stderr
     assert "Traceback" not in done.stderr and "Error" not in done.stderr
+
+
+def test_a_command_run_in_process_gives_back_the_sigterm_handler() -> None:
+    """A script or test runner that calls the CLI in-process keeps its own SIGTERM handling
+    afterwards (`timeout` could not stop a test run while inflopt's handler stayed)."""
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    result = run("validate", MULTI)
+    assert result.exit_code == 0, describe(result)
+    assert signal.getsignal(signal.SIGTERM) is before
