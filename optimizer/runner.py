@@ -71,11 +71,14 @@ class TaskOutcome:
         """The failure as lines for standard error (no traceback); empty when it did not fail.
 
         A crash is one line ``task LABEL failed: Type: message``; inflopt's own errors give
-        one line ``task LABEL: PROBLEM`` per problem (file, row or key, what is wrong).
+        one line ``task LABEL: PROBLEM`` per problem (file, row or key, what is wrong); a task
+        killed at its wall-clock limit (now or in the stored run) one ``task LABEL: stopped: …``.
         """
+        label = self.task.label
+        if self.killed and self.result and self.result.get("diagnosis"):
+            return [f"task {label}: {self.result['diagnosis'][0]}"]
         if not self.error:
             return []
-        label = self.task.label
         if self.crashed:
             return [f"task {label} failed: {self.error.splitlines()[0]}"]
         return [f"task {label}: {line}" for line in self.error.splitlines() if line.strip()]

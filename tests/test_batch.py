@@ -134,8 +134,14 @@ def test_a_task_over_its_wall_clock_limit_is_killed(tmp_path: Path) -> None:
     record = json.loads(store.path(slow_outcome.task.key).read_text())
     assert record["killed"] and record["wall_limit"] == 1.5
 
+    label = slow_outcome.task.label
+    said = [f"task {label}: stopped: the task ran past its wall-clock limit of 1.5 s"]
+    assert slow_outcome.error_lines() == said  # printed on standard error by the CLI
+    assert quick_outcome.error_lines() == []
+
     again = run_tasks([make_task(slow, None)], workers=1, limit=1.0, store=store)
     assert again[0].cached  # a shorter or equal limit would be killed again: reuse
+    assert again[0].error_lines() == said  # and the reason is given again
 
 
 def test_dask_local_cluster_gives_the_pool_results(clients: Path) -> None:
