@@ -172,6 +172,10 @@ def read_table(path: Path, encoding: str = "auto", sheet: str | int | None = Non
     if not path.exists():
         raise InputError.single(source, "", "file not found")
     suffix = path.suffix.lower()
+    if sheet is not None and suffix not in {".xlsx", ".xlsm"}:
+        raise InputError.single(
+            source, "sheet", f"only Excel files (.xlsx, .xlsm) have sheets; this one is {suffix}"
+        )
     try:
         if suffix in {".csv", ".txt", ".tsv"}:
             grid, used, lines = _read_csv(path, encoding)
@@ -183,7 +187,10 @@ def read_table(path: Path, encoding: str = "auto", sheet: str | int | None = Non
             frame.columns = [clean_header(c) for c in frame.columns]
             return RawTable(frame.reset_index(drop=True), "parquet")
         else:
-            raise InputError.single(source, "", "tables must be .csv, .parquet or .xlsx files")
+            kind = suffix or "a name without extension"
+            raise InputError.single(
+                source, "", f"tables must be .csv, .tsv, .txt, .parquet, .xlsx or .xlsm, not {kind}"
+            )
     except pd.errors.EmptyDataError:
         raise InputError.single(source, "", "the file is empty") from None
     except _read_errors() as exc:
