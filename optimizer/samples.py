@@ -52,6 +52,18 @@ class OverlapTables:
     samples: Samples
 
 
+def _header(path: Path) -> list[str] | None:
+    """The column names of a CSV or Parquet file (None when it cannot be read so far)."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        return [str(c) for c in pd.read_csv(path, nrows=0, dtype=str).columns]
+    except Exception:  # the full read below reports what is wrong with the file
+        return None
+
+
 def read_samples(
     path: Path,
     influencer_column: str = "influencer",
@@ -67,6 +79,14 @@ def read_samples(
     if not path.exists():
         raise InputError.single(source, "", "file not found")
     columns = [influencer_column, follower_column]
+    header = _header(path)
+    missing = [c for c in columns if header is not None and c not in header]
+    if missing:
+        found = ", ".join(map(str, header or [])) or "none"
+        raise InputError(
+            Problem(source, f"column {name}", f"not in the file (its columns: {found})")
+            for name in missing
+        )
     try:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path, columns=columns)

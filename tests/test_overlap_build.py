@@ -127,3 +127,17 @@ def test_a_sample_row_without_an_id_is_named_by_its_file_row(tmp_path: Path) -> 
     with pytest.raises(InputError) as caught:
         read_samples(path)
     assert [p.where for p in caught.value.problems] == ["row 5"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_column_not_in_the_samples_is_named_with_the_columns_there(
+    tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"follows{suffix}"
+    frame = pd.DataFrame({"influencer": ["a", "b"], "follower": ["f1", "f2"]})
+    frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    with pytest.raises(InputError) as caught:
+        read_samples(path, influencer_column="who")
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.where) == (str(path), "column who")
+    assert problem.message == "not in the file (its columns: influencer, follower)"
