@@ -166,6 +166,19 @@ def test_a_re_solve_cut_short_claims_no_limit_it_has_not_proven(tmp_path, monkey
     assert "at most" not in text and "a smaller change may do" in text
 
 
+def test_a_count_rule_of_zero_is_described_as_a_count_not_a_spend_share(tmp_path: Path) -> None:
+    """``max_count: 0`` has right-hand side 0 like a linearised spend share, but its slack is
+    a number of influencers: it must rise, it does not give way on spend."""
+    mix = {"tier": {"mega": {"max_count": 0}}}
+    scenario = _scenario(tmp_path, {"budget": 100_000, "constraints": {"mix": mix}})
+    prepared = prepare(scenario)
+    reach = solve(scenario, prepared=prepared).kpis["reach"]
+    result = solve(scenario.with_overrides({"targets": {"reach": 1.5 * reach}}), prepared=prepared)
+    assert result.status is Status.INFEASIBLE
+    assert "or: tier mega max_count 0 must rise by 1 (to 1)" in result.diagnosis
+    assert "of spend" not in " ".join(result.diagnosis)
+
+
 def test_elastic_budget_relaxation_is_exactly_what_the_rules_need(tmp_path: Path) -> None:
     # min_count of one tier needs more money than the budget: the diagnosis must say how much
     scenario = _scenario(tmp_path, {"constraints": {"mix": {"tier": {"macro": {"min_count": 3}}}}})
