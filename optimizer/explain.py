@@ -24,7 +24,8 @@ class Explanation:
     ``objective_change`` is forced − base objective (currency; spend when minimising cost), so
     a negative number for a maximize goal is what forcing the opposite choice costs. When the
     scenario itself has no portfolio nothing is forced (``forced`` and ``forced_status`` are
-    None) and ``reasons`` hold its diagnosis.
+    None) and ``reasons`` hold its diagnosis. When the forced solve has no portfolio, the
+    forced objective and change are None and ``swapped_in`` / ``swapped_out`` are empty.
     """
 
     influencer: str
@@ -66,13 +67,16 @@ def standalone_value(scenario: Scenario, prepared: Prepared, position: int) -> f
 
 
 def binding_rules(scenario: Scenario, prepared: Prepared, position: int, base: Result) -> list[str]:
-    """Rules that keep an unpicked influencer out of the base portfolio (data-only checks)."""
+    """Rules that keep an unpicked influencer out of the base portfolio (data-only checks).
+
+    A filter is the one reason for an influencer it rules out: the budget and the caps are not
+    why such an influencer is out."""
     roster, overlap = prepared.roster, prepared.overlap
     rules = scenario.constraints
     reasons: list[str] = []
     candidates = select_candidates(scenario, roster)
     if position in candidates.excluded_by:
-        reasons.append(f"ruled out by the filter {candidates.excluded_by[position]}")
+        return [f"ruled out by the filter {candidates.excluded_by[position]}"]
     picked = {roster.index_of[i] for i in base.selected}
     if rules.max_pair_overlap is not None:
         clashes = overlap.conflict_mask(rules.max_pair_overlap)
@@ -148,6 +152,7 @@ def explain(
             {"include": [*include, influencer], "exclude": exclude}
         )
     forced = solve_effective(forced_scenario, roster, prepared.overlap, strategy)
+    solved = forced if forced.solved else None
 
     portfolio_value = float(base.kpis.get("value") or 0.0)
     portfolio_spend = float(base.kpis.get("spend") or 0.0)
@@ -159,14 +164,14 @@ def explain(
         base_objective=base.objective,
         forced="out" if picked else "in",
         forced_status=str(forced.status),
-        forced_objective=forced.objective,
+        forced_objective=solved.objective if solved is not None else None,
         objective_change=(
-            forced.objective - base.objective
-            if forced.objective is not None and base.objective is not None
+            solved.objective - base.objective
+            if solved is not None and solved.objective is not None and base.objective is not None
             else None
         ),
-        swapped_in=sorted(set(forced.selected) - set(base.selected)),
-        swapped_out=sorted(set(base.selected) - set(forced.selected)),
+        swapped_in=sorted(set(solved.selected) - set(base.selected)) if solved else [],
+        swapped_out=sorted(set(base.selected) - set(solved.selected)) if solved else [],
         cost=cost,
         value=value,
         value_per_cost=_value_per_cost(value, cost),

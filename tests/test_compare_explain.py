@@ -109,6 +109,29 @@ def test_explain_names_a_conflict_that_keeps_an_influencer_out(tmp_path: Path) -
     assert any("conflicts with picked" in reason for reason in answer.reasons)
 
 
+def test_a_filtered_influencer_has_no_forced_portfolio_and_no_capacity_reasons(
+    tmp_path: Path,
+) -> None:
+    """Forcing in an influencer that a filter rules out has no portfolio: nothing is swapped,
+    and the budget and the caps, full or not, are not why it is out; the filter is."""
+    scenario = _scenario(tmp_path, {"constraints": {"max_influencers": 3}})
+    prepared = prepare(scenario)
+    base = solve(scenario, "micro-only", prepared=prepared)
+    assert len(base.selected) == 3  # the cap is full: it must still not be named
+    tiers = prepared.roster.frame.set_index("id")["tier"]
+    mega = next(i for i in prepared.roster.ids if tiers[i] == "mega")
+    answer = explain(scenario, mega, "micro-only", prepared=prepared)
+    assert not answer.picked and answer.forced == "in"
+    assert answer.forced_status == "infeasible"
+    assert answer.forced_objective is None and answer.objective_change is None
+    assert answer.swapped_in == [] and answer.swapped_out == []
+    assert answer.reasons[1:] == [
+        "ruled out by the filter tiers ['nano', 'micro']",
+        f"its value per unit of cost is {answer.value_per_cost:,.2f}, against "
+        f"{answer.portfolio_value_per_cost:,.2f} for the picked set as a whole",
+    ]
+
+
 def test_infeasible_scenario_names_the_clashing_rules(tmp_path: Path) -> None:
     scenario = _scenario(
         tmp_path,
