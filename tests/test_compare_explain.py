@@ -132,6 +132,43 @@ def test_a_filtered_influencer_has_no_forced_portfolio_and_no_capacity_reasons(
     ]
 
 
+@pytest.mark.parametrize("listed", ["exclude", "include"])
+def test_explain_never_lifts_the_briefs_include_or_exclude(tmp_path: Path, listed: str) -> None:
+    """Like a filter, an id the brief excludes (or includes) stays so: forcing it the other
+    way is impossible, and no forced portfolio is made by lifting the user's choice."""
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    target = solve(scenario, prepared=prepared).selected[0]
+    listing = scenario.with_overrides({listed: [target]})
+    answer = explain(listing, target, prepared=prepared)
+    assert answer.picked == (listed == "include")
+    forcing = "exclude" if answer.picked else "include"
+    assert answer.reasons[:2] == [
+        f"forcing it {answer.forced} makes the rules impossible: "
+        f"{forcing} {target} clashes with {listed}",
+        "it is on the include list" if answer.picked else "ruled out by the filter exclude",
+    ]
+    assert answer.forced_status == "infeasible"
+    assert answer.forced_objective is None and answer.objective_change is None
+    assert answer.swapped_in == [] and answer.swapped_out == []
+
+
+def test_an_impossible_forcing_is_worded_as_the_engine_words_it(tmp_path: Path) -> None:
+    """explain does not re-solve against a filter; what it says is what the solve would say."""
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    tiers = prepared.roster.frame.set_index("id")["tier"]
+    mega = next(i for i in prepared.roster.ids if tiers[i] == "mega")
+    answer = explain(scenario, mega, "micro-only", prepared=prepared)
+    micro_only = effective_scenario(scenario, "micro-only")
+    forced = micro_only.with_overrides({"include": [mega]})
+    result = solve_effective(forced, prepared.roster, prepared.overlap, "micro-only")
+    assert answer.forced_status == str(result.status) == "infeasible"
+    assert answer.reasons[0] == "forcing it in makes the rules impossible: " + "; ".join(
+        result.diagnosis
+    )
+
+
 def test_infeasible_scenario_names_the_clashing_rules(tmp_path: Path) -> None:
     scenario = _scenario(
         tmp_path,
