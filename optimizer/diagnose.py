@@ -218,12 +218,12 @@ def _slack(rule: RuleRow) -> float | None:
 def _describe(rule: RuleRow, amount: float, proven: bool = True) -> str:
     """One bent rule in words; ``proven``: the elastic re-solve proved its total slack the
     smallest (else the amounts are one way out, and "at most" would be a claim it cannot make)."""
-    if rule.rhs == 0 and rule.sense == "<=":  # a spend-share cap, slack in currency
+    if rule.spend_share and rule.sense == "<=":  # slack in currency, not in the rule's unit
         return f"{rule.label} must give way: {_amount(amount)} of spend over its share"
+    if rule.spend_share:
+        return f"{rule.label} is short by {_amount(amount)} of spend"
     if rule.sense == "<=":
         return f"{rule.label} must rise by {_amount(amount)} (to {_amount(rule.rhs + amount)})"
-    if rule.rhs == 0:
-        return f"{rule.label} is short by {_amount(amount)} of spend"
     if not proven:
         return f"{rule.label} cannot hold: {_amount(rule.rhs - amount)} was reached"
     return f"{rule.label} cannot hold: at most {_amount(rule.rhs - amount)} is reachable"

@@ -24,7 +24,10 @@ class Explanation:
     ``objective_change`` is forced − base objective (currency; spend when minimising cost), so
     a negative number for a maximize goal is what forcing the opposite choice costs. When the
     scenario itself has no portfolio nothing is forced (``forced`` and ``forced_status`` are
-    None) and ``reasons`` hold its diagnosis.
+    None) and ``reasons`` hold its diagnosis. When the forced solve has no portfolio, or a rule
+    of the brief decides the influencer's place (a filter, ``exclude`` among them, or
+    ``include``: forcing it the other way is ``infeasible`` without a solve), the forced
+    objective and change are None and ``swapped_in`` / ``swapped_out`` are empty.
     """
 
     influencer: str
@@ -66,13 +69,16 @@ def standalone_value(scenario: Scenario, prepared: Prepared, position: int) -> f
 
 
 def binding_rules(scenario: Scenario, prepared: Prepared, position: int, base: Result) -> list[str]:
-    """Rules that keep an unpicked influencer out of the base portfolio (data-only checks)."""
+    """Rules that keep an unpicked influencer out of the base portfolio (data-only checks).
+
+    A filter (``exclude`` among them) is the one reason for an influencer it rules out: the
+    budget and the caps are not why such an influencer is out."""
     roster, overlap = prepared.roster, prepared.overlap
     rules = scenario.constraints
     reasons: list[str] = []
-    candidates = select_candidates(scenario, roster)
-    if position in candidates.excluded_by:
-        reasons.append(f"ruled out by the filter {candidates.excluded_by[position]}")
+    held = holding_rule(scenario, prepared, position, picked=False)
+    if held is not None:
+        return [f"ruled out by the filter {held}"]
     picked = {roster.index_of[i] for i in base.selected}
     if rules.max_pair_overlap is not None:
         clashes = overlap.conflict_mask(rules.max_pair_overlap)
@@ -101,6 +107,22 @@ def binding_rules(scenario: Scenario, prepared: Prepared, position: int, base: R
     return reasons
 
 
+def holding_rule(
+    scenario: Scenario, prepared: Prepared, position: int, *, picked: bool
+) -> str | None:
+    """The rule of the brief that alone decides the influencer's place, if any: for an unpicked
+    one the filter that rules it out (``exclude`` is one), for a picked one ``include``."""
+    if picked:
+        return "include" if prepared.roster.ids[position] in scenario.constraints.include else None
+    return select_candidates(scenario, prepared.roster).excluded_by.get(position)
+
+
+def _forced_scenario(scenario: Scenario, influencer: str, picked: bool) -> Scenario:
+    """``scenario`` with ``influencer`` forced the other way (excluded if picked, else included)."""
+    key = "exclude" if picked else "include"
+    return scenario.with_overrides({key: [*getattr(scenario.constraints, key), influencer]})
+
+
 def explain(
     scenario: Scenario,
     influencer: str,
@@ -108,7 +130,10 @@ def explain(
     *,
     prepared: Prepared | None = None,
 ) -> Explanation:
-    """Solve, then re-solve with ``influencer`` forced the other way, and say why."""
+    """Solve, then re-solve with ``influencer`` forced the other way, and say why.
+
+    A rule of the brief that alone decides its place (see :func:`holding_rule`) is never lifted:
+    forcing the influencer against it is reported as impossible, without a re-solve."""
     prepared = prepared or prepare(scenario)
     roster = prepared.roster
     if influencer not in roster.index_of:
@@ -137,17 +162,12 @@ def explain(
             reasons=_diagnosis(effective, prepared, base),
         )
     picked = influencer in base.selected
-    include = [i for i in effective.constraints.include if i != influencer]
-    exclude = [i for i in effective.constraints.exclude if i != influencer]
-    if picked:
-        forced_scenario = effective.with_overrides(
-            {"include": include, "exclude": [*exclude, influencer]}
-        )
-    else:
-        forced_scenario = effective.with_overrides(
-            {"include": [*include, influencer], "exclude": exclude}
-        )
-    forced = solve_effective(forced_scenario, roster, prepared.overlap, strategy)
+    held = holding_rule(effective, prepared, position, picked=picked)
+    forced = None
+    if held is None:
+        forced_scenario = _forced_scenario(effective, influencer, picked)
+        forced = solve_effective(forced_scenario, roster, prepared.overlap, strategy)
+    solved = forced if forced is not None and forced.solved else None
 
     portfolio_value = float(base.kpis.get("value") or 0.0)
     portfolio_spend = float(base.kpis.get("spend") or 0.0)
@@ -158,21 +178,21 @@ def explain(
         base_status=str(base.status),
         base_objective=base.objective,
         forced="out" if picked else "in",
-        forced_status=str(forced.status),
-        forced_objective=forced.objective,
+        forced_status=str(forced.status if forced is not None else Status.INFEASIBLE),
+        forced_objective=solved.objective if solved is not None else None,
         objective_change=(
-            forced.objective - base.objective
-            if forced.objective is not None and base.objective is not None
+            solved.objective - base.objective
+            if solved is not None and solved.objective is not None and base.objective is not None
             else None
         ),
-        swapped_in=sorted(set(forced.selected) - set(base.selected)),
-        swapped_out=sorted(set(base.selected) - set(forced.selected)),
+        swapped_in=sorted(set(solved.selected) - set(base.selected)) if solved is not None else [],
+        swapped_out=sorted(set(base.selected) - set(solved.selected)) if solved is not None else [],
         cost=cost,
         value=value,
         value_per_cost=_value_per_cost(value, cost),
         portfolio_value_per_cost=_value_per_cost(portfolio_value, portfolio_spend),
     )
-    explanation.reasons = _reasons(effective, prepared, position, base, forced, explanation)
+    explanation.reasons = _reasons(effective, prepared, position, base, forced, held, explanation)
     return explanation
 
 
@@ -191,12 +211,23 @@ def _reasons(
     prepared: Prepared,
     position: int,
     base: Result,
-    forced: Result,
+    forced: Result | None,
+    held: str | None,
     answer: Explanation,
 ) -> list[str]:
+    """The forced re-solve's outcome (or the rule that makes it impossible), the binding rules
+    of an unpicked influencer, and its value per cost against the portfolio's."""
     reasons: list[str] = []
     minimize = scenario.goal is Goal.MINIMIZE_COST
-    if not forced.solved:
+    if held is not None:
+        forcing = "exclude" if answer.picked else "include"
+        reasons.append(
+            f"forcing it {answer.forced} makes the rules impossible: "
+            f"{forcing} {answer.influencer} clashes with {held}"
+        )
+        if answer.picked:
+            reasons.append("it is on the include list")
+    elif forced is not None and not forced.solved:
         why = _diagnosis(scenario, prepared, forced)
         reasons.append(f"forcing it {answer.forced} makes the rules impossible: " + "; ".join(why))
     elif answer.objective_change is not None:

@@ -46,6 +46,7 @@ class RuleRow:
 
     In an elastic model ``slack`` is the amount by which the row may be violated, in the rule's
     own unit (currency, influencers, people…), and ``scale`` makes violations comparable.
+    ``spend_share`` marks a linearised mix share row (right-hand side 0, slack in currency).
     """
 
     name: str
@@ -54,6 +55,7 @@ class RuleRow:
     rhs: float
     slack: pulp.LpVariable | None = None
     scale: float = 1.0
+    spend_share: bool = False
 
 
 def safe_name(text: str) -> str:
@@ -73,8 +75,10 @@ def _add(
     name: str,
     label: str | None = None,
     scale: float | None = None,
+    spend_share: bool = False,
 ) -> None:
-    """Add ``expr (<=|>=) rhs`` as a named row; ``label`` marks a user rule (soft when elastic)."""
+    """Add ``expr (<=|>=) rhs`` as a named row; ``label`` marks a user rule (soft when elastic),
+    ``spend_share`` a mix share row."""
     slack = None
     if label is not None and built.elastic and name not in built.rigid:
         slack = built.problem.add_variable(f"slack_{name}", 0, None)
@@ -83,7 +87,7 @@ def _add(
     built.problem.addConstraint(row, name)
     if label is not None:
         size = scale if scale is not None else max(1.0, abs(rhs))
-        built.rules.append(RuleRow(name, label, sense, rhs, slack, size))
+        built.rules.append(RuleRow(name, label, sense, rhs, slack, size, spend_share))
 
 
 def build_model(
@@ -324,7 +328,8 @@ def _add_group_rule(
         ]
         expr = _affine(terms)
         label = f"{words} {kind} {bound:.0%}"
-        _add(built, expr, sense, 0.0, f"{prefix}_{kind}", label, scale=money_scale)
+        name = f"{prefix}_{kind}"
+        _add(built, expr, sense, 0.0, name, label, scale=money_scale, spend_share=True)
 
 
 def add_conflicts(

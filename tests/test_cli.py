@@ -239,6 +239,30 @@ def test_a_strategy_the_file_calls_base_wins_in_every_command(tmp_path: Path) ->
     assert explained.exit_code == 0 and "IN the portfolio (base)" in explained.stdout
 
 
+def test_explain_prints_no_forced_portfolio_when_forcing_is_impossible() -> None:
+    """tt_0045 is ruled out by the brief's min_authenticity: forcing it in has no portfolio,
+    so nothing is added or dropped, and the full 15-creator cap is not named."""
+    result = run("explain", FAST, "-i", "tt_0045")
+    assert result.exit_code == 0, describe(result)
+    assert "forcing it in makes the rules impossible" in result.stdout
+    assert "ruled out by the filter min_authenticity 0.8" in result.stdout
+    assert "forced portfolio" not in result.stdout
+    assert "max_influencers" not in result.stdout
+    answer = json.loads(run("explain", FAST, "-i", "tt_0045", "--format", "json").stdout)
+    assert answer["forced_status"] == "infeasible"
+    assert answer["swapped_in"] == [] and answer["swapped_out"] == []
+
+
+def test_explain_keeps_the_briefs_exclusion() -> None:
+    """The brief excludes tt_0017 (under contract with a competitor): forcing it in is
+    impossible, as for any filter, not a re-solve with the exclusion lifted."""
+    result = run("explain", FAST, "-i", "tt_0017")
+    assert result.exit_code == 0, describe(result)
+    assert "include tt_0017 clashes with exclude" in result.stdout
+    assert "changes the value" not in result.stdout
+    assert "forced portfolio" not in result.stdout
+
+
 def test_compare_json_gives_one_result_per_strategy_and_xlsx_holds_them(tmp_path: Path) -> None:
     """No strategies in the file: all built-in ones (micro-only, macro-only, hybrid) are solved;
     some are infeasible for this brief, so the exit code is 1."""

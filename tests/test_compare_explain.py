@@ -109,6 +109,66 @@ def test_explain_names_a_conflict_that_keeps_an_influencer_out(tmp_path: Path) -
     assert any("conflicts with picked" in reason for reason in answer.reasons)
 
 
+def test_a_filtered_influencer_has_no_forced_portfolio_and_no_capacity_reasons(
+    tmp_path: Path,
+) -> None:
+    """Forcing in an influencer that a filter rules out has no portfolio: nothing is swapped,
+    and the budget and the caps, full or not, are not why it is out; the filter is."""
+    scenario = _scenario(tmp_path, {"constraints": {"max_influencers": 3}})
+    prepared = prepare(scenario)
+    base = solve(scenario, "micro-only", prepared=prepared)
+    assert len(base.selected) == 3  # the cap is full: it must still not be named
+    tiers = prepared.roster.frame.set_index("id")["tier"]
+    mega = next(i for i in prepared.roster.ids if tiers[i] == "mega")
+    answer = explain(scenario, mega, "micro-only", prepared=prepared)
+    assert not answer.picked and answer.forced == "in"
+    assert answer.forced_status == "infeasible"
+    assert answer.forced_objective is None and answer.objective_change is None
+    assert answer.swapped_in == [] and answer.swapped_out == []
+    assert answer.reasons[1:] == [
+        "ruled out by the filter tiers ['nano', 'micro']",
+        f"its value per unit of cost is {answer.value_per_cost:,.2f}, against "
+        f"{answer.portfolio_value_per_cost:,.2f} for the picked set as a whole",
+    ]
+
+
+@pytest.mark.parametrize("listed", ["exclude", "include"])
+def test_explain_never_lifts_the_briefs_include_or_exclude(tmp_path: Path, listed: str) -> None:
+    """Like a filter, an id the brief excludes (or includes) stays so: forcing it the other
+    way is impossible, and no forced portfolio is made by lifting the user's choice."""
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    target = solve(scenario, prepared=prepared).selected[0]
+    listing = scenario.with_overrides({listed: [target]})
+    answer = explain(listing, target, prepared=prepared)
+    assert answer.picked == (listed == "include")
+    forcing = "exclude" if answer.picked else "include"
+    assert answer.reasons[:2] == [
+        f"forcing it {answer.forced} makes the rules impossible: "
+        f"{forcing} {target} clashes with {listed}",
+        "it is on the include list" if answer.picked else "ruled out by the filter exclude",
+    ]
+    assert answer.forced_status == "infeasible"
+    assert answer.forced_objective is None and answer.objective_change is None
+    assert answer.swapped_in == [] and answer.swapped_out == []
+
+
+def test_an_impossible_forcing_is_worded_as_the_engine_words_it(tmp_path: Path) -> None:
+    """explain does not re-solve against a filter; what it says is what the solve would say."""
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    tiers = prepared.roster.frame.set_index("id")["tier"]
+    mega = next(i for i in prepared.roster.ids if tiers[i] == "mega")
+    answer = explain(scenario, mega, "micro-only", prepared=prepared)
+    micro_only = effective_scenario(scenario, "micro-only")
+    forced = micro_only.with_overrides({"include": [mega]})
+    result = solve_effective(forced, prepared.roster, prepared.overlap, "micro-only")
+    assert answer.forced_status == str(result.status) == "infeasible"
+    assert answer.reasons[0] == "forcing it in makes the rules impossible: " + "; ".join(
+        result.diagnosis
+    )
+
+
 def test_infeasible_scenario_names_the_clashing_rules(tmp_path: Path) -> None:
     scenario = _scenario(
         tmp_path,
@@ -164,6 +224,19 @@ def test_a_re_solve_cut_short_claims_no_limit_it_has_not_proven(tmp_path, monkey
     text = " ".join(result.diagnosis)
     assert "target conversions" in text and "was reached" in text
     assert "at most" not in text and "a smaller change may do" in text
+
+
+def test_a_count_rule_of_zero_is_described_as_a_count_not_a_spend_share(tmp_path: Path) -> None:
+    """``max_count: 0`` has right-hand side 0 like a linearised spend share, but its slack is
+    a number of influencers: it must rise, it does not give way on spend."""
+    mix = {"tier": {"mega": {"max_count": 0}}}
+    scenario = _scenario(tmp_path, {"budget": 100_000, "constraints": {"mix": mix}})
+    prepared = prepare(scenario)
+    reach = solve(scenario, prepared=prepared).kpis["reach"]
+    result = solve(scenario.with_overrides({"targets": {"reach": 1.5 * reach}}), prepared=prepared)
+    assert result.status is Status.INFEASIBLE
+    assert "or: tier mega max_count 0 must rise by 1 (to 1)" in result.diagnosis
+    assert "of spend" not in " ".join(result.diagnosis)
 
 
 def test_elastic_budget_relaxation_is_exactly_what_the_rules_need(tmp_path: Path) -> None:
