@@ -411,11 +411,22 @@ def validate(scenario_file: Path) -> None:
         defaulted = int((roster.frame["defaulted"] != "").sum())
         tiers = roster.frame["tier"].value_counts().to_dict()
         click.echo(f"{scenario_file}: ok")
-        click.echo(f"  roster   {roster.source}: {len(roster)} influencers, tiers {tiers}")
-        click.echo(f"           {defaulted} rows took one or more default rates")
+        click.echo(
+            f"  roster   {roster.source}: {_count(len(roster), 'influencer')}, tiers {tiers}"
+        )
+        click.echo(f"           {_count(defaulted, 'row')} took one or more default rates")
         for note in roster.notes:
             click.echo(f"           {note}")
-        click.echo(f"  overlap  {prepared.overlap.method}: {prepared.overlap.edge_count} pairs")
+        pairs = _count(prepared.overlap.edge_count, "pair")
+        click.echo(f"  overlap  {prepared.overlap.method}: {pairs}")
+        reach = scenario.reach
+        if reach.method == "coverage":
+            click.echo(f"  reach    coverage: membership {reach.membership}")
+        elif reach.method == "sainsbury":
+            click.echo(
+                f"  reach    sainsbury: segments {reach.segments}, sizes {reach.segment_sizes}, "
+                f"max_error {reach.max_error:g}"
+            )
         names = scenario.strategy_names()
         click.echo(f"  strategies: {', '.join(names) if names else 'none (built-in ones used)'}")
         return EXIT_SUCCESS
@@ -522,6 +533,11 @@ def _run_many(tasks: list, workers, dask_address, task_limit, results_dir: Path)
         dask=dask_address,
         progress=sys.stderr.isatty(),
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 task``, ``2 tasks``, ``1,200 rows``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _print_task_errors(outcomes: list) -> None:
@@ -684,7 +700,7 @@ def _batch_report(outcomes: list, problems: list, output_format: str, output, fo
         click.echo(json.dumps(batch_records(outcomes), indent=2, default=str))
         return
     shown = summary.drop(columns=["key"])
-    _console().print(frame_table(shown, f"Batch: {len(outcomes)} tasks"))
+    _console().print(frame_table(shown, f"Batch: {_count(len(outcomes), 'task')}"))
     if output is not None:
         click.echo(f"wrote {output}")
 

@@ -95,7 +95,7 @@ def totals_table(result: Result) -> Table:
     if result.reach_method != "pairwise":
         rows.insert(3, ("reach method", result.reach_method))
         if kpis.get("reach_pairwise") is not None:
-            rows.insert(4, ("  pairwise estimate of the same", _num(kpis.get("reach_pairwise"))))
+            rows.insert(4, ("  reach, pairwise estimate", _num(kpis.get("reach_pairwise"))))
     for name, value in rows:
         table.add_row(name, value)
     return table

@@ -321,3 +321,22 @@ def test_a_reach_target_beyond_the_model_is_infeasible_with_a_true_diagnosis(tmp
     (line,) = [text for text in result.diagnosis if "target reach" in text]
     reachable = float(line.rsplit("at most ", 1)[1].split()[0].replace(",", ""))
     assert 55_500 <= reachable < 70_000
+
+
+def test_validate_names_the_reach_model_and_its_files(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    import cli
+
+    roster, shares, sizes = instance(np.random.default_rng(7), 4)
+    settings = {"budget": 1_000, "objective": {"reach": 0.01}}
+    scenario = segment_scenario(tmp_path, roster, shares, sizes, settings, 0.05)
+    (path,) = tmp_path.glob("scenario-*/scenario.yaml")
+    result = CliRunner().invoke(cli.main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    (line,) = [text for text in result.output.splitlines() if text.startswith("  reach")]
+    reach = scenario.reach
+    assert line == (
+        f"  reach    sainsbury: segments {reach.segments}, sizes {reach.segment_sizes}, "
+        "max_error 0.05"
+    )
