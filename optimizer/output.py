@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,8 @@ from .errors import InputError
 from .result import Result
 
 FORMATS: dict[str, str] = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}
+SHEET_NAME_MAX = 31  # Excel's limit, in UTF-16 code units (an emoji counts two)
+_NOT_IN_SHEET_NAMES = re.compile(r"[\\/\[\]:*?\x00-\x1f]")  # Excel's forbidden characters
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], force: bool = False) -> None:
@@ -37,6 +40,27 @@ def atomic_write(path: Path, write: Callable[[Path], None], force: bool = False)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _clip(text: str, units: int) -> str:
+    """The longest start of ``text`` within ``units`` UTF-16 code units, as Excel counts."""
+    used = 0
+    for position, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return text[:position]
+    return text
+
+
+def sheet_name(name: str) -> str:
+    """``name`` made a valid Excel sheet name: ``\\ / [ ] : * ?`` and control characters become
+    ``_``, at most 31 characters, no apostrophe first or last, ``portfolio`` if empty."""
+    title = _clip(_NOT_IN_SHEET_NAMES.sub("_", name), SHEET_NAME_MAX)
+    if title.startswith("'"):
+        title = "_" + title[1:]
+    if title.endswith("'"):
+        title = title[:-1] + "_"
+    return title or "portfolio"
 
 
 def picks_table(result: Result) -> pd.DataFrame:
@@ -86,7 +110,7 @@ def write_results(
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
                 summary_table(results).to_excel(writer, sheet_name="summary", index=False)
                 for result in results:
-                    name = (result.strategy or "portfolio")[:31]
+                    name = sheet_name(result.strategy or "portfolio")
                     picks_table(result).to_excel(writer, sheet_name=name, index=False)
 
         atomic_write(path, write_xlsx, force)

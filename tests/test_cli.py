@@ -327,6 +327,26 @@ def test_output_with_unknown_extension_is_a_usage_error(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_xlsx_sheet_of_a_strategy_named_with_a_slash_is_valid(tmp_path: Path) -> None:
+    """Excel forbids ``/ [ ] : * ? \\`` in sheet names; openpyxl raised on them (a traceback)."""
+    path = tmp_path / "slash.yaml"
+    brief = {
+        "name": "Slashed",
+        "roster": str(SCENARIOS / "data" / "roster.csv"),
+        "budget": 5000,
+        "objective": {"engagement": 0.1},
+        "strategies": {"a/b": {"max_influencers": 5}},
+    }
+    path.write_text(yaml.safe_dump(brief), encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    result = run("compare", path, "-o", out)
+    assert result.exit_code == 0, describe(result)
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert list(sheets) == ["summary", "a_b"]
+    assert set(sheets["a_b"]["strategy"]) == {"a/b"}
+    assert len(sheets["a_b"]) == 5
+
+
 # ---------------------------------------------------------------------------- infeasible
 
 
