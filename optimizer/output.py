@@ -6,7 +6,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +15,7 @@ from .errors import InputError
 from .result import Result
 
 FORMATS: dict[str, str] = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}
+SUMMARY_SHEET = "summary"
 SHEET_NAME_MAX = 31  # Excel's limit, in UTF-16 code units (an emoji counts two)
 _NOT_IN_SHEET_NAMES = re.compile(r"[\\/\[\]:*?\x00-\x1f]")  # Excel's forbidden characters
 
@@ -63,6 +64,23 @@ def sheet_name(name: str) -> str:
     return title or "portfolio"
 
 
+def sheet_names(names: Iterable[str], taken: Iterable[str] = (SUMMARY_SHEET,)) -> list[str]:
+    """A valid sheet name for each of ``names``, all distinct and none in ``taken``, ignoring
+    case as Excel does: a name already used gets ``-2``, ``-3``, … (cut to fit 31 characters)."""
+    used = {name.casefold() for name in taken}
+    result = []
+    for name in names:
+        base = sheet_name(name)
+        title, number = base, 1
+        while title.casefold() in used:
+            number += 1
+            suffix = f"-{number}"
+            title = _clip(base, SHEET_NAME_MAX - len(suffix)) + suffix
+        used.add(title.casefold())
+        result.append(title)
+    return result
+
+
 def picks_table(result: Result) -> pd.DataFrame:
     """The picked influencers of one result, one row each, with the strategy named."""
     table = result.picks.copy()
@@ -70,13 +88,14 @@ def picks_table(result: Result) -> pd.DataFrame:
     return table
 
 
-def summary_table(results: Sequence[Result]) -> pd.DataFrame:
-    """One row per result: status, objective, gap and every KPI."""
+def summary_table(results: Sequence[Result], sheets: Sequence[str]) -> pd.DataFrame:
+    """One row per result: the sheet of its picks, status, objective, gap and every KPI."""
     rows = []
-    for result in results:
+    for result, sheet in zip(results, sheets, strict=True):
         row = {
             "scenario": result.scenario,
             "strategy": result.strategy or "base",
+            "sheet": sheet,
             "status": str(result.status),
             "objective": result.objective,
             "bound": result.bound,
@@ -107,10 +126,11 @@ def write_results(
     else:
 
         def write_xlsx(tmp: Path) -> None:
+            sheets = sheet_names(r.strategy or "portfolio" for r in results)
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                summary_table(results).to_excel(writer, sheet_name="summary", index=False)
-                for result in results:
-                    name = sheet_name(result.strategy or "portfolio")
-                    picks_table(result).to_excel(writer, sheet_name=name, index=False)
+                summary = summary_table(results, sheets)
+                summary.to_excel(writer, sheet_name=SUMMARY_SHEET, index=False)
+                for result, sheet in zip(results, sheets, strict=True):
+                    picks_table(result).to_excel(writer, sheet_name=sheet, index=False)
 
         atomic_write(path, write_xlsx, force)

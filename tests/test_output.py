@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from optimizer.output import sheet_name, write_results
+from optimizer.output import sheet_name, sheet_names, write_results
 from optimizer.result import Result
 from optimizer.solver import Status
 
@@ -60,3 +60,41 @@ def test_strategy_names_with_forbidden_characters_get_valid_sheets(tmp_path: Pat
     assert book.sheetnames == ["summary", "a_b", "why_ _2_"]
     assert book["a_b"]["A2"].value == "a/b"  # the full name is kept in the sheet
     assert book["why_ _2_"]["B2"].value == "x2"
+
+
+def test_sheet_names_are_unique_ignoring_case_and_never_summary() -> None:
+    long = "a" * 40
+    names = ["summary", "Summary", "x", "X", long + "1", long + "2", "x-2"]
+    assert sheet_names(names) == [
+        "summary-2",
+        "Summary-3",
+        "x",
+        "X-2",
+        "a" * 31,
+        "a" * 29 + "-2",
+        "x-2-2",
+    ]
+
+
+def test_no_portfolio_is_lost_to_a_clashing_sheet_name(tmp_path: Path) -> None:
+    """A strategy ``summary`` overwrote the summary sheet (``Summary`` got openpyxl's
+    ``Summary1``), and two names alike in their first 31 characters shared one sheet, so one
+    portfolio was lost."""
+    long = "b" * 35
+    results = [
+        solved("summary", ["s1", "s2"]),
+        solved("Summary", ["S1"]),
+        solved(long + "1", ["l1"]),
+        solved(long + "2", ["l2"]),
+        solved(None, ["p1"]),
+    ]
+    path = xlsx_of(tmp_path, results)
+    sheets = pd.read_excel(path, sheet_name=None)
+    expected = ["summary", "summary-2", "Summary-3", "b" * 31, "b" * 29 + "-2", "portfolio"]
+    assert list(sheets) == expected
+    summary = sheets["summary"]
+    assert summary["strategy"].tolist() == ["summary", "Summary", long + "1", long + "2", "base"]
+    assert summary["sheet"].tolist() == list(sheets)[1:]
+    for result, sheet in zip(results, summary["sheet"], strict=True):
+        assert sheets[sheet]["id"].tolist() == result.selected
+        assert set(sheets[sheet]["strategy"]) == {result.strategy or "base"}
