@@ -8,11 +8,15 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import InputError
 from .result import Result
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 FORMATS: dict[str, str] = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}
 SUMMARY_SHEET = "summary"
@@ -107,6 +111,16 @@ def summary_table(results: Sequence[Result], sheets: Sequence[str]) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def _store_text_as_text(book: Workbook) -> None:
+    """Mark every text cell of ``book`` a string: openpyxl would store ``=…`` as a live formula
+    (spreadsheet injection from roster text or a strategy name) and ``#N/A`` as an error."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+
+
 def write_results(
     results: Sequence[Result], path: Path, force: bool = False, many: bool | None = None
 ) -> None:
@@ -132,5 +146,6 @@ def write_results(
                 summary.to_excel(writer, sheet_name=SUMMARY_SHEET, index=False)
                 for result, sheet in zip(results, sheets, strict=True):
                     picks_table(result).to_excel(writer, sheet_name=sheet, index=False)
+                _store_text_as_text(writer.book)
 
         atomic_write(path, write_xlsx, force)

@@ -98,3 +98,24 @@ def test_no_portfolio_is_lost_to_a_clashing_sheet_name(tmp_path: Path) -> None:
     for result, sheet in zip(results, summary["sheet"], strict=True):
         assert sheets[sheet]["id"].tolist() == result.selected
         assert set(sheets[sheet]["strategy"]) == {result.strategy or "base"}
+
+
+def test_text_that_looks_like_a_formula_is_stored_as_text(tmp_path: Path) -> None:
+    """Roster text and strategy names starting with ``=`` were written as live formulas (a
+    spreadsheet injection); ``#N/A`` as an error value. Every text cell is now a string,
+    unchanged; numbers stay numbers."""
+    link = '=HYPERLINK("http://evil.example","click")'
+    texts = [link, "=1+1", "#N/A", "+1", "-1", "@SUM(A1)"]
+    results = [solved("=1+1", ["x1"], handle=link), solved("#N/A", ["x2"], handle="+1")]
+    results[0].picks["niche"] = ["@SUM(A1)"]
+    results[1].picks["niche"] = ["-1"]
+    path = xlsx_of(tmp_path, results)
+    book = openpyxl.load_workbook(path)
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    found = {cell.value for cell in cells if cell.value in texts}
+    assert found == set(texts)
+    assert [c.coordinate for c in cells if c.data_type in ("f", "e")] == []  # formula, error
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+    picks = pd.read_excel(path, sheet_name=book.sheetnames[1])
+    assert picks.loc[0, ["strategy", "handle", "niche"]].tolist() == ["=1+1", link, "@SUM(A1)"]
+    assert picks.loc[0, "cost"] == 100.0
