@@ -93,7 +93,8 @@ def picks_table(result: Result) -> pd.DataFrame:
 
 
 def summary_table(results: Sequence[Result], sheets: Sequence[str]) -> pd.DataFrame:
-    """One row per result: the sheet of its picks, status, objective, gap and every KPI."""
+    """One row per result: the sheet of its picks, status, objective, gap, every KPI and the
+    diagnosis (its lines joined by newlines, as the terminal prints them; empty if none)."""
     rows = []
     for result, sheet in zip(results, sheets, strict=True):
         row = {
@@ -107,8 +108,11 @@ def summary_table(results: Sequence[Result], sheets: Sequence[str]) -> pd.DataFr
         }
         row.update(result.kpis)
         row["solve_seconds"] = round(result.solve_seconds, 4)
+        row["diagnosis"] = "\n".join(result.diagnosis)
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    last = ["solve_seconds", "diagnosis"]  # after every KPI, even if the first result has none
+    return frame.reindex(columns=[c for c in frame.columns if c not in last] + last)
 
 
 def _store_text_as_text(book: Workbook) -> None:

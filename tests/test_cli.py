@@ -247,6 +247,8 @@ def test_compare_json_gives_one_result_per_strategy_and_xlsx_holds_them(tmp_path
     summary = sheets["summary"]
     assert summary["strategy"].tolist() == [d["strategy"] for d in documents]
     assert summary["status"].tolist() == statuses
+    diagnoses = ["\n".join(d["diagnosis"]) for d in documents]
+    assert summary["diagnosis"].fillna("").tolist() == diagnoses
     for document in documents:
         picks = sheets[document["strategy"]]
         if document["selected"]:

@@ -119,3 +119,24 @@ def test_text_that_looks_like_a_formula_is_stored_as_text(tmp_path: Path) -> Non
     picks = pd.read_excel(path, sheet_name=book.sheetnames[1])
     assert picks.loc[0, ["strategy", "handle", "niche"]].tolist() == ["=1+1", link, "@SUM(A1)"]
     assert picks.loc[0, "cost"] == 100.0
+
+
+def test_summary_says_why_a_result_has_no_portfolio(tmp_path: Path) -> None:
+    """The diagnosis of an infeasible result was left out of the .xlsx: only its status."""
+    reasons = ["tier macro min_count 5 needs at least 1,090 but budget is 500", "=try more"]
+    infeasible = Result(
+        scenario="test",
+        strategy="nope",
+        status=Status.INFEASIBLE,
+        goal="maximize_value",
+        diagnosis=list(reasons),
+    )
+    path = xlsx_of(tmp_path, [infeasible, solved("fine", ["x1"])])
+    summary = openpyxl.load_workbook(path)["summary"]
+    rows = [[cell.value for cell in row] for row in summary.iter_rows()]
+    header = rows[0]
+    assert header[-3:] == ["count", "solve_seconds", "diagnosis"]  # after every KPI
+    column = header.index("diagnosis")
+    assert rows[1][column] == "\n".join(reasons)
+    assert rows[2][column] is None  # solved: empty
+    assert summary.cell(2, column + 1).data_type == "s"
