@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import InputError
 from .result import Result
 
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
 FORMATS: dict[str, str] = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}
+SUMMARY_SHEET = "summary"
+SHEET_NAME_MAX = 31  # Excel's limit, in UTF-16 code units (an emoji counts two)
+_NOT_IN_SHEET_NAMES = re.compile(r"[\\/\[\]:*?\x00-\x1f]")  # Excel's forbidden characters
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], force: bool = False) -> None:
@@ -39,6 +47,44 @@ def atomic_write(path: Path, write: Callable[[Path], None], force: bool = False)
             tmp.unlink()
 
 
+def _clip(text: str, units: int) -> str:
+    """The longest start of ``text`` within ``units`` UTF-16 code units, as Excel counts."""
+    used = 0
+    for position, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return text[:position]
+    return text
+
+
+def sheet_name(name: str) -> str:
+    """``name`` made a valid Excel sheet name: ``\\ / [ ] : * ?`` and control characters become
+    ``_``, at most 31 characters, no apostrophe first or last, ``portfolio`` if empty."""
+    title = _clip(_NOT_IN_SHEET_NAMES.sub("_", name), SHEET_NAME_MAX)
+    if title.startswith("'"):
+        title = "_" + title[1:]
+    if title.endswith("'"):
+        title = title[:-1] + "_"
+    return title or "portfolio"
+
+
+def sheet_names(names: Iterable[str], taken: Iterable[str] = (SUMMARY_SHEET,)) -> list[str]:
+    """A valid sheet name for each of ``names``, all distinct and none in ``taken``, ignoring
+    case as Excel does: a name already used gets ``-2``, ``-3``, … (cut to fit 31 characters)."""
+    used = {name.casefold() for name in taken}
+    result = []
+    for name in names:
+        base = sheet_name(name)
+        title, number = base, 1
+        while title.casefold() in used:
+            number += 1
+            suffix = f"-{number}"
+            title = _clip(base, SHEET_NAME_MAX - len(suffix)) + suffix
+        used.add(title.casefold())
+        result.append(title)
+    return result
+
+
 def picks_table(result: Result) -> pd.DataFrame:
     """The picked influencers of one result, one row each, with the strategy named."""
     table = result.picks.copy()
@@ -46,13 +92,15 @@ def picks_table(result: Result) -> pd.DataFrame:
     return table
 
 
-def summary_table(results: Sequence[Result]) -> pd.DataFrame:
-    """One row per result: status, objective, gap and every KPI."""
+def summary_table(results: Sequence[Result], sheets: Sequence[str]) -> pd.DataFrame:
+    """One row per result: the sheet of its picks, status, objective, gap, every KPI and the
+    diagnosis (its lines joined by newlines, as the terminal prints them; empty if none)."""
     rows = []
-    for result in results:
+    for result, sheet in zip(results, sheets, strict=True):
         row = {
             "scenario": result.scenario,
             "strategy": result.strategy or "base",
+            "sheet": sheet,
             "status": str(result.status),
             "objective": result.objective,
             "bound": result.bound,
@@ -60,8 +108,21 @@ def summary_table(results: Sequence[Result]) -> pd.DataFrame:
         }
         row.update(result.kpis)
         row["solve_seconds"] = round(result.solve_seconds, 4)
+        row["diagnosis"] = "\n".join(result.diagnosis)
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    last = ["solve_seconds", "diagnosis"]  # after every KPI, even if the first result has none
+    return frame.reindex(columns=[c for c in frame.columns if c not in last] + last)
+
+
+def _store_text_as_text(book: Workbook) -> None:
+    """Mark every text cell of ``book`` a string: openpyxl would store ``=…`` as a live formula
+    (spreadsheet injection from roster text or a strategy name) and ``#N/A`` as an error."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
 
 
 def write_results(
@@ -83,10 +144,12 @@ def write_results(
     else:
 
         def write_xlsx(tmp: Path) -> None:
+            sheets = sheet_names(r.strategy or "portfolio" for r in results)
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                summary_table(results).to_excel(writer, sheet_name="summary", index=False)
-                for result in results:
-                    name = (result.strategy or "portfolio")[:31]
-                    picks_table(result).to_excel(writer, sheet_name=name, index=False)
+                summary = summary_table(results, sheets)
+                summary.to_excel(writer, sheet_name=SUMMARY_SHEET, index=False)
+                for result, sheet in zip(results, sheets, strict=True):
+                    picks_table(result).to_excel(writer, sheet_name=sheet, index=False)
+                _store_text_as_text(writer.book)
 
         atomic_write(path, write_xlsx, force)

@@ -281,6 +281,8 @@ def test_compare_json_gives_one_result_per_strategy_and_xlsx_holds_them(tmp_path
     summary = sheets["summary"]
     assert summary["strategy"].tolist() == [d["strategy"] for d in documents]
     assert summary["status"].tolist() == statuses
+    diagnoses = ["\n".join(d["diagnosis"]) for d in documents]
+    assert summary["diagnosis"].fillna("").tolist() == diagnoses
     for document in documents:
         picks = sheets[document["strategy"]]
         if document["selected"]:
@@ -359,6 +361,26 @@ def test_output_with_unknown_extension_is_a_usage_error(tmp_path: Path) -> None:
     assert "out.txt" in result.stderr
     assert ".csv, .json or .xlsx" in result.stderr
     assert not out.exists()
+
+
+def test_xlsx_sheet_of_a_strategy_named_with_a_slash_is_valid(tmp_path: Path) -> None:
+    """Excel forbids ``/ [ ] : * ? \\`` in sheet names; openpyxl raised on them (a traceback)."""
+    path = tmp_path / "slash.yaml"
+    brief = {
+        "name": "Slashed",
+        "roster": str(SCENARIOS / "data" / "roster.csv"),
+        "budget": 5000,
+        "objective": {"engagement": 0.1},
+        "strategies": {"a/b": {"max_influencers": 5}},
+    }
+    path.write_text(yaml.safe_dump(brief), encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    result = run("compare", path, "-o", out)
+    assert result.exit_code == 0, describe(result)
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert list(sheets) == ["summary", "a_b"]
+    assert set(sheets["a_b"]["strategy"]) == {"a/b"}
+    assert len(sheets["a_b"]) == 5
 
 
 # ---------------------------------------------------------------------------- infeasible
