@@ -22,6 +22,7 @@ FORMATS: dict[str, str] = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}
 SUMMARY_SHEET = "summary"
 SHEET_NAME_MAX = 31  # Excel's limit, in UTF-16 code units (an emoji counts two)
 _NOT_IN_SHEET_NAMES = re.compile(r"[\\/\[\]:*?\x00-\x1f]")  # Excel's forbidden characters
+_NOT_IN_WORKBOOKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML cannot hold
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], force: bool = False) -> None:
@@ -115,6 +116,27 @@ def summary_table(results: Sequence[Result], sheets: Sequence[str]) -> pd.DataFr
     return frame.reindex(columns=[c for c in frame.columns if c not in last] + last)
 
 
+def write_workbook(tmp: Path, sheets: Sequence[tuple[str, pd.DataFrame]]) -> None:
+    """Write ``(sheet name, table)`` pairs as an .xlsx file at ``tmp``. Text is stored as text
+    (never a formula); the control characters a workbook cannot hold become ``\ufffd``.
+    ``sheets`` names must be valid and distinct (:func:`sheet_names`)."""
+    with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, frame in sheets:
+            _workbook_safe(frame).to_excel(writer, sheet_name=name, index=False)
+        _store_text_as_text(writer.book)
+
+
+def _workbook_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the control characters of its text cells and headers replaced."""
+
+    def clean(value: object) -> object:
+        return _NOT_IN_WORKBOOKS.sub("\ufffd", value) if isinstance(value, str) else value
+
+    safe = frame.map(clean)
+    safe.columns = [clean(c) for c in frame.columns]
+    return safe
+
+
 def _store_text_as_text(book: Workbook) -> None:
     """Mark every text cell of ``book`` a string: openpyxl would store ``=…`` as a live formula
     (spreadsheet injection from roster text or a strategy name) and ``#N/A`` as an error."""
@@ -145,11 +167,8 @@ def write_results(
 
         def write_xlsx(tmp: Path) -> None:
             sheets = sheet_names(r.strategy or "portfolio" for r in results)
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                summary = summary_table(results, sheets)
-                summary.to_excel(writer, sheet_name=SUMMARY_SHEET, index=False)
-                for result, sheet in zip(results, sheets, strict=True):
-                    picks_table(result).to_excel(writer, sheet_name=sheet, index=False)
-                _store_text_as_text(writer.book)
+            tables = [(SUMMARY_SHEET, summary_table(results, sheets))]
+            tables += [(s, picks_table(r)) for r, s in zip(results, sheets, strict=True)]
+            write_workbook(tmp, tables)
 
         atomic_write(path, write_xlsx, force)

@@ -12,7 +12,7 @@ import pandas as pd
 from rich.table import Table
 
 from .errors import InputError
-from .output import atomic_write
+from .output import atomic_write, sheet_names, write_workbook
 
 TABLE_FORMATS = (".csv", ".json", ".xlsx")
 CHART_FORMATS = {".png": "png", ".svg": "svg"}
@@ -76,9 +76,8 @@ def write_tables(
     else:
 
         def write_xlsx(tmp: Path) -> None:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for name, frame in sheets.items():
-                    frame.to_excel(writer, sheet_name=name[:31], index=False)
+            names = sheet_names(sheets, taken=())
+            write_workbook(tmp, list(zip(names, sheets.values(), strict=True)))
 
         atomic_write(path, write_xlsx, force)
 

@@ -140,3 +140,28 @@ def test_summary_says_why_a_result_has_no_portfolio(tmp_path: Path) -> None:
     assert rows[1][column] == "\n".join(reasons)
     assert rows[2][column] is None  # solved: empty
     assert summary.cell(2, column + 1).data_type == "s"
+
+
+def test_control_characters_a_workbook_cannot_hold_become_replacement_marks(
+    tmp_path: Path,
+) -> None:
+    """openpyxl refuses them (a traceback, no file); JSON and CSV keep them as they are."""
+    path = xlsx_of(tmp_path, [solved("a\x07b", ["x1"], handle="@bad\x01name\ttab")])
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["summary", "a_b"]
+    row = [cell.value for cell in next(book["a_b"].iter_rows(min_row=2))]
+    assert row[:3] == ["a\ufffdb", "x1", "@bad\ufffdname\ttab"]  # a tab is allowed
+
+
+def test_sweep_and_batch_workbooks_are_as_safe_as_the_results_ones(tmp_path: Path) -> None:
+    from optimizer.tables import write_tables
+
+    frame = pd.DataFrame({"strategy": ["=1+1", "x\x02"], "value": [1.0, 2.0]})
+    long = "a sheet name well over thirty-one characters"
+    path = tmp_path / "sweep.xlsx"
+    write_tables(path, {long: frame, long.upper(): frame, "bad/name": frame}, [])
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [long[:31], long.upper()[:29] + "-2", "bad_name"]
+    cells = [c for row in book.worksheets[0].iter_rows(min_row=2) for c in row]
+    assert [c.value for c in cells] == ["=1+1", 1, "x\ufffd", 2]
+    assert [c.data_type for c in cells] == ["s", "n", "s", "n"]
