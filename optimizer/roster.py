@@ -47,7 +47,8 @@ EXPECTED_COLUMNS: tuple[str, ...] = (
 COUNT_COLUMNS: tuple[str, ...] = ("followers", "cost", "posts", *EXPECTED_COLUMNS)
 ACTIVITY_COLUMNS: tuple[str, ...] = ("avg_likes", "avg_comments")  # per post, counts
 TEXT_COLUMNS: tuple[str, ...] = ("handle", "platform", "niche", "country", "creator")
-RESERVED_COLUMNS: tuple[str, ...] = ("tier",)
+RESERVED_COLUMNS: tuple[str, ...] = ("tier",)  # computed; a given one must agree with it
+RECOMPUTED_COLUMNS: tuple[str, ...] = ("defaulted", "cost_estimated")  # results' own columns
 
 
 @dataclass
@@ -147,7 +148,13 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
                     )
     used = [c for c in raw.columns if c in known]
     table.notes.append(f"columns used: {', '.join(used) or 'none'}")
-    others = [c for c in raw.columns if c not in known]
+    recomputed = [c for c in raw.columns if c in RECOMPUTED_COLUMNS]
+    if recomputed:
+        table.notes.append(f"{', '.join(recomputed)}: recomputed (the file's values are not used)")
+    if "tier" in raw.columns:
+        table.notes.append("tier: checked against the tiers computed from followers")
+    ignored = {*known, *RESERVED_COLUMNS, *RECOMPUTED_COLUMNS}
+    others = [c for c in raw.columns if c not in ignored]
     if others:
         table.notes.append(f"other columns (kept for mix/resource rules): {', '.join(others)}")
 
@@ -166,15 +173,6 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
                 f"missing required columns: {', '.join(missing)}{header_hint(headers)}",
             )
         )
-    for column in RESERVED_COLUMNS:
-        if column in raw.columns:
-            problems.append(
-                Problem(
-                    source,
-                    f"column {column}",
-                    "is computed from followers and the scenario's tiers; rename or drop it",
-                )
-            )
     for column, key in _columns_needed(scenario).items():
         if column not in raw.columns and column not in {"tier", "platform", "niche"}:
             problems.append(
@@ -234,6 +232,8 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     problems.extend(_check_cells(frame, source, estimate_blanks, flagged))
     if problems:
         raise InputError(problems)
+    if "tier" in raw.columns:  # e.g. a picks file written by `-o`, read back as a roster
+        _check_given_tiers(frame, scenario, source)
 
     frame = frame[keep].reset_index(drop=True)
     frame["platform"] = _text_or(frame, "platform", "other").str.lower()
@@ -248,6 +248,29 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     _engagement_from_activity(frame, table.notes)
     _suspicious_values(frame, table.notes)
     return Roster(derive_kpis(frame), source, table.notes)
+
+
+def _check_given_tiers(frame: pd.DataFrame, scenario: Scenario, source: str) -> None:
+    """A roster's own ``tier`` column must agree with the tiers the scenario computes from
+    followers (blank cells aside): the computed ones are used, so a column that disagrees
+    would be silently overruled. Raises InputError naming the first rows that differ."""
+    given = _texts(frame["tier"]).str.lower().to_numpy()
+    computed = assign_tiers(frame["followers"].to_numpy(), scenario.tier_bounds())
+    differ = np.flatnonzero((given != "") & (given != np.asarray(computed, dtype=str)))
+    if not len(differ):
+        return
+    shown = [
+        Problem(
+            source,
+            f"{row_label(int(p))}, column tier",
+            f"says {given[p]}, but {frame['followers'].iloc[p]:,.0f} followers make it "
+            f"{computed[p]} under the scenario's tiers; rename or drop the column",
+        )
+        for p in differ[:5]
+    ]
+    if len(differ) > 5:
+        shown.append(Problem(source, "column tier", f"{len(differ) - 5} more rows differ"))
+    raise InputError(shown)
 
 
 def _suspicious_values(frame: pd.DataFrame, notes: list[str]) -> None:

@@ -630,3 +630,29 @@ def test_a_command_run_in_process_gives_back_the_sigterm_handler() -> None:
     result = run("validate", MULTI)
     assert result.exit_code == 0, describe(result)
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_picks_file_reads_back_as_the_roster_of_a_shortlist_brief(tmp_path: Path) -> None:
+    """`-o picks.csv` then a brief on that shortlist: its `tier` column agrees with the tiers
+    computed from followers (same thresholds), so it is accepted; one that disagrees is named."""
+    picks = tmp_path / "picks.csv"
+    result = run("solve", MULTI, "-s", "hybrid", "-o", picks)
+    assert result.exit_code == 0, describe(result)
+    brief = tmp_path / "shortlist.yaml"
+    brief.write_text("name: shortlist\nroster: picks.csv\nbudget: 10k\nobjective: {reach: 1}\n")
+    again = run("solve", brief, "--format", "json")
+    assert again.exit_code == 0, describe(again)
+    shortlist = set(pd.read_csv(picks)["id"])
+    assert set(json.loads(again.stdout)["selected"]) <= shortlist
+
+    frame = pd.read_csv(picks)
+    row = int(frame.index[frame["tier"] == "micro"][0])
+    frame.loc[row, "tier"] = "mega"
+    frame.to_csv(picks, index=False)
+    wrong = run("validate", brief)
+    assert wrong.exit_code == 2, describe(wrong)
+    followers = f"{frame.loc[row, 'followers']:,.0f}"
+    assert (
+        f"row {row + 2}, column tier: says mega, but {followers} followers make it micro "
+        "under the scenario's tiers; rename or drop the column"
+    ) in wrong.stderr
