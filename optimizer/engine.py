@@ -180,6 +180,12 @@ def solve_effective(
     if picked is None:
         values = np.array([var.varValue or 0.0 for var in built.x], dtype=float)
         picked = [int(p) for p in candidates.positions[values > 0.5]]
+    if not picked and outcome.status is Status.FEASIBLE:
+        # hiring nobody, unproven: a deadline cut the search short (a greedy stopped before
+        # its first pick), not an answer — "hiring nobody is best" would be a false claim
+        result.status = Status.NO_SOLUTION
+        result.bound = outcome.bound
+        return result
     solver_objective = None if robust else outcome.objective
     violations = check_selection(scenario, roster, overlap, picked, solver_objective, outcome.bound)
     kpis = portfolio_kpis(scenario, roster, overlap, picked)
