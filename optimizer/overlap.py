@@ -9,7 +9,7 @@ people the pairwise reach model counts twice when both are picked. Pairs whose s
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -176,6 +176,9 @@ def conflict_cover(
     keys = np.sort(low * size + high)
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # each edge once, sorted
     low, high = keys // size, keys % size
+    nodes = np.unique(np.concatenate([low, high]))
+    if len(nodes) <= DENSE_COVER_NODES and len(keys) >= DENSE_COVER_DEGREE * len(nodes):
+        return _cover_on_matrix(low, high, nodes, max_size)  # dense: triangles everywhere
     in_triangle = _in_triangles(low, high, keys, size)
     alone = np.column_stack([low[~in_triangle], high[~in_triangle]])
     rest = zip(low[in_triangle].tolist(), high[in_triangle].tolist(), strict=True)
@@ -234,6 +237,66 @@ def _pairs_in_groups(positions: np.ndarray, later: np.ndarray) -> tuple[np.ndarr
     before = np.cumsum(later) - later  # pairs of the earlier positions
     second = first + np.arange(len(first)) - np.repeat(before, later) + 1
     return first, second
+
+
+DENSE_COVER_NODES = 4_000  # conflict graphs on at most this many nodes and with …
+DENSE_COVER_DEGREE = 16  # … at least this many edges per node are covered on a matrix
+
+
+def _cover_on_matrix(
+    low: np.ndarray, high: np.ndarray, nodes: np.ndarray, max_size: int
+) -> tuple[np.ndarray, list[list[int]]]:
+    """:func:`conflict_cover` of the edges ``low``–``high`` (unique, sorted, ``low < high``)
+    on boolean matrices over ``nodes`` (sorted), for dense conflict graphs (real exports with
+    one niche and a low ``max_pair_overlap``), where the triangle search and the sets of
+    :func:`_cover_greedily` take minutes at 1,000 candidates: the same cliques in the same
+    order (an edge whose ends share no neighbour is in no triangle: its own row), each
+    choice a vector operation, the "options kept" counts updated as candidates drop out."""
+    m = len(nodes)
+    a, b = np.searchsorted(nodes, low), np.searchsorted(nodes, high)
+    adjacent = np.zeros((m, m), dtype=bool)  # no edge u–u: a node is not its own candidate
+    adjacent[a, b] = adjacent[b, a] = True
+    uncovered = adjacent.copy()
+    alone: list[tuple[int, int]] = []
+    cliques: list[list[int]] = []
+    for u, v in _uncovered_in_order(uncovered):
+        candidates = adjacent[u] & adjacent[v]
+        inside = np.flatnonzero(candidates)
+        if not len(inside):
+            alone.append((u, v))
+            uncovered[u, v] = uncovered[v, u] = False
+            continue
+        clique = [u, v]
+        new = uncovered[u].astype(np.int64) + uncovered[v]  # uncovered edges to the clique
+        options = np.zeros(m, dtype=np.int64)  # candidates each candidate is adjacent to
+        options[inside] = adjacent[np.ix_(inside, inside)].sum(axis=1)
+        while len(inside) and len(clique) < max_size:
+            top = inside[new[inside] == new[inside].max()]
+            top = top[options[top] == options[top].max()]
+            best = int(top[0])  # the smallest id among the ties, as the sets' -c key
+            clique.append(best)
+            dropped = inside[~adjacent[best, inside]]  # best itself among them
+            candidates[dropped] = False
+            inside = np.flatnonzero(candidates)
+            if len(inside):
+                options[inside] -= adjacent[np.ix_(inside, dropped)].sum(axis=1)
+                new[inside] += uncovered[best, inside]
+        members = np.array(sorted(clique))
+        uncovered[np.ix_(members, members)] = False
+        cliques.append(nodes[members].tolist())
+    pairs = nodes[np.array(alone, dtype=np.int64).reshape(-1, 2)]
+    return pairs, cliques
+
+
+def _uncovered_in_order(uncovered: np.ndarray) -> Iterator[tuple[int, int]]:
+    """The edges ``u < v`` still uncovered, in (u, v) order, read from the matrix as the
+    caller covers them (each row is searched once per edge handed out, not edge by edge)."""
+    for u in range(len(uncovered)):
+        while True:
+            later = np.flatnonzero(uncovered[u, u + 1 :])
+            if not len(later):
+                break
+            yield u, u + 1 + int(later[0])
 
 
 def _cover_greedily(edges: list[tuple[int, int]], max_size: int) -> list[list[int]]:

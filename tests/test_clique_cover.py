@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.overlap import MAX_CLIQUE_SIZE, clique_cover
+import optimizer.overlap as overlap
+from optimizer.overlap import MAX_CLIQUE_SIZE, clique_cover, conflict_cover
 
 
 def _edge_set(edges) -> set[frozenset[int]]:
@@ -76,6 +77,18 @@ def test_two_cliques_sharing_a_node_are_not_merged():
     assert sorted(sorted(c) for c in cliques) == [[0, 1, 2, 3], [3, 4, 5, 6]]
 
 
+@pytest.fixture(params=["sets", "matrix"])
+def cover_path(request, monkeypatch):
+    """Every cover through the set greedy (sparse graphs) or the matrix one (dense graphs)."""
+    if request.param == "sets":
+        monkeypatch.setattr(overlap, "DENSE_COVER_NODES", 0)
+    else:
+        monkeypatch.setattr(overlap, "DENSE_COVER_NODES", 10**9)
+        monkeypatch.setattr(overlap, "DENSE_COVER_DEGREE", 0)
+    return request.param
+
+
+@pytest.mark.usefixtures("cover_path")
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("max_size", [2, 3, 5, MAX_CLIQUE_SIZE])
 def test_random_graphs(seed, max_size):
@@ -99,6 +112,36 @@ def test_random_graphs(seed, max_size):
 def test_cover_property(edges, max_size):
     cliques = clique_cover(edges, max_size=max_size)
     assert_valid_cover(edges, cliques, max_size)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_matrix_cover_gives_the_sets_cover(seed, monkeypatch):
+    """Same cliques, same order, same lone edges: the matrix path is a faster form of the
+    set greedy (dense real exports took minutes there), not a different cover."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 70))
+    pairs = random_edges(rng, n, float(rng.uniform(0.02, 1.0)))
+    if not pairs:
+        return
+    ids = np.sort(rng.choice(100_000, n, replace=False))  # sparse ids, as roster positions
+    edges = np.array([(ids[i], ids[j]) for i, j in pairs])[rng.permutation(len(pairs))]
+    max_size = int(rng.integers(2, 10))
+    monkeypatch.setattr(overlap, "DENSE_COVER_NODES", 0)
+    alone, cliques = conflict_cover(edges[:, 1], edges[:, 0], max_size)  # either orientation
+    monkeypatch.setattr(overlap, "DENSE_COVER_NODES", 10**9)
+    monkeypatch.setattr(overlap, "DENSE_COVER_DEGREE", 0)
+    alone_m, cliques_m = conflict_cover(edges[:, 0], edges[:, 1], max_size)
+    assert alone_m.tolist() == alone.tolist()
+    assert cliques_m == cliques
+
+
+def test_a_complete_conflict_graph_of_a_thousand_is_covered_by_full_cliques():
+    """A real export with one niche and a low max_pair_overlap: every pair conflicts."""
+    edges = np.array(list(combinations(range(1_000), 2)))
+    alone, cliques = conflict_cover(edges[:, 0], edges[:, 1])
+    assert len(alone) == 0
+    assert_valid_cover([tuple(e) for e in edges.tolist()], cliques, MAX_CLIQUE_SIZE)
+    assert sum(len(c) == MAX_CLIQUE_SIZE for c in cliques) >= 1_000 // MAX_CLIQUE_SIZE
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 4_000_000])
