@@ -43,6 +43,22 @@ def include_clashes(scenario: Scenario, roster: Roster, candidates: Candidates) 
     return reasons
 
 
+def include_conflicts(scenario: Scenario, roster: Roster, overlap: OverlapGraph) -> list[str]:
+    """Pairs of included influencers that ``max_pair_overlap`` forbids together."""
+    rules = scenario.constraints
+    if rules.max_pair_overlap is None or len(rules.include) < 2:
+        return []
+    edges = overlap.among(roster.index_of[i] for i in rules.include)
+    edges = edges[overlap.conflict_mask(rules.max_pair_overlap)[edges]]
+    ids = roster.ids
+    return [
+        f"include {ids[int(overlap.i[k])]} and {ids[int(overlap.j[k])]} clash with "
+        f"max_pair_overlap {rules.max_pair_overlap:.0%}: they share "
+        f"{float(overlap.share[k]):.0%} of the smaller audience"
+        for k in edges.tolist()
+    ]
+
+
 def budget_clashes(scenario: Scenario, roster: Roster, candidates: Candidates) -> list[str]:
     """Rules whose cheapest way to hold already costs more than the budget, or lack candidates."""
     rules = scenario.constraints
@@ -105,6 +121,7 @@ def explain_infeasible(
     the elastic re-solves stop by it, and are skipped (the reason says so) when building
     their model would not fit in the time left."""
     reasons = include_clashes(scenario, roster, candidates)
+    reasons += include_conflicts(scenario, roster, overlap)
     reasons += budget_clashes(scenario, roster, candidates)
     if reasons:
         return reasons

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from .candidates import select_candidates
 from .data import Prepared, prepare
-from .diagnose import explain_empty, explain_infeasible, include_clashes
+from .diagnose import explain_empty, explain_infeasible, include_clashes, include_conflicts
 from .errors import InputError, Problem, VerificationError, did_you_mean
 from .kpis import by_group, effective_costs, portfolio_kpis
 from .overlap import OverlapGraph
@@ -122,6 +122,7 @@ def solve_effective(
     )
     candidates = select_candidates(scenario, roster)
     clashes = include_clashes(scenario, roster, candidates)
+    clashes += include_conflicts(scenario, roster, overlap)
     if clashes:
         result.status = Status.INFEASIBLE
         result.diagnosis = clashes

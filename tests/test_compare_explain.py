@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -324,3 +325,21 @@ def test_best_positions_mark_every_tie_and_need_two_values():
     assert best_positions([3.0, None, 5.0, 3.0 + 1e-12], "min") == {0, 3}
     assert best_positions([3.0, None], "max") == set()  # one value compares with nothing
     assert best_positions([3.0, 4.0], None) == set()  # a KPI without a better direction
+
+
+def test_two_included_creators_that_conflict_are_named_with_their_overlap(tmp_path: Path) -> None:
+    """It read `include u3 cannot hold: at most 0 is reachable`, naming neither the pair nor
+    the overlap rule."""
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    graph = prepared.overlap
+    k = int(np.flatnonzero(graph.conflict_mask(0.3))[0])
+    a, b = prepared.roster.ids[int(graph.i[k])], prepared.roster.ids[int(graph.j[k])]
+    data = {"constraints": {"max_influencers": 8, "max_pair_overlap": 0.3, "include": [a, b]}}
+    result = solve(_scenario(tmp_path, data), prepared=None)
+    assert result.status is Status.INFEASIBLE
+    share = f"{float(graph.share[k]):.0%}"
+    assert result.diagnosis == [
+        f"include {a} and {b} clash with max_pair_overlap 30%: they share {share} of the "
+        "smaller audience"
+    ]
