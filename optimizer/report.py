@@ -26,6 +26,8 @@ def _status_line(result: Result) -> str:
     ]
     if result.objective is not None:
         label = "spend" if result.goal == "minimize_cost" else "value"
+        if result.robust:  # the objective is the worst case; the totals give the nominal value
+            label = f"worst-case value (Γ {result.robust['gamma']:g}, cv {result.robust['cv']:g})"
         parts.append(f"{label} {_num(result.objective, 2)} {result.currency}")
     if result.gap is not None:
         parts.append(f"gap {result.gap:.2e}")
@@ -88,6 +90,11 @@ def totals_table(result: Result) -> Table:
         ("engagement", _num(kpis.get("engagement"))),
         ("conversions", _num(kpis.get("conversions"), 1)),
         (f"value ({result.currency})", _num(kpis.get("value"), 2)),
+        *(
+            [(f"worst-case value ({result.currency})", _num(result.robust["worst_case_value"], 2))]
+            if result.robust
+            else []
+        ),
         ("cost per engagement", _num(kpis.get("cost_per_engagement"), 3)),
         ("cost per conversion", _num(kpis.get("cost_per_conversion"), 2)),
         ("CPM (per 1,000 reached)", _num(kpis.get("cpm"), 2)),

@@ -656,3 +656,18 @@ def test_a_picks_file_reads_back_as_the_roster_of_a_shortlist_brief(tmp_path: Pa
         f"row {row + 2}, column tier: says mega, but {followers} followers make it micro "
         "under the scenario's tiers; rename or drop the column"
     ) in wrong.stderr
+
+
+def test_a_robust_solve_labels_its_worst_case_apart_from_the_nominal_value() -> None:
+    """The status line gave the worst case as "value" and the totals the nominal value as
+    "value": two different numbers under one name."""
+    result = run("solve", MULTI, "-s", "hybrid-robust", "--format", "json")
+    assert result.exit_code == 0, describe(result)
+    robust = json.loads(result.stdout)["robust"]
+    worst, nominal = robust["worst_case_value"], robust["nominal_value"]
+    assert worst < nominal
+    text = run("solve", MULTI, "-s", "hybrid-robust").stdout
+    first = text.splitlines()[0]
+    assert f"worst-case value (Γ 3, cv 0.3) {worst:,.2f} USD" in first
+    assert f"value (USD)                       │ {nominal:,.2f} │" in text
+    assert f"worst-case value (USD)            │ {worst:,.2f} │" in text
