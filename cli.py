@@ -77,7 +77,23 @@ def run_safely(action: Callable[[], int]) -> None:
             signal.signal(signal.SIGTERM, before)
     if code in (130, EXIT_TERMINATED) and _work_left_running():
         _exit_now(code)
+    if not _abandoned_runs_ended():
+        _exit_now(code)
     sys.exit(code)
+
+
+def _abandoned_runs_ended(seconds: float = 5.0) -> bool:
+    """Wait up to ``seconds`` for HiGHS runs abandoned at a deadline (cancelled, ending soon).
+    One still running when the process ends would abort it ("terminate called without an
+    active exception", exit 134) after the result was printed: False then, to exit at once."""
+    bounds = sys.modules.get("optimizer.bounds")
+    if bounds is None or not bounds._abandoned:
+        return True
+    try:
+        bounds.settle_abandoned(limit=seconds)
+    except Exception:  # SolverError: still running
+        return False
+    return True
 
 
 def _work_left_running() -> bool:
