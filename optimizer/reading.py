@@ -239,6 +239,7 @@ def map_columns(
     for header in headers:
         by_normal.setdefault(normalize_header(header), []).append(header)
     renames: dict[str, str] = {}
+    copies: dict[str, str] = {}  # one more of ours → the file's column it also reads
     problems: list[Problem] = []
     for ours, theirs in mapping.items():
         found = [theirs] if theirs in headers else by_normal.get(normalize_header(theirs), [])
@@ -255,15 +256,21 @@ def map_columns(
                     f"{theirs!r} matches several columns ({', '.join(found)}); name one exactly",
                 )
             )
-        else:
-            renames[found[0]] = normalize_header(ours)
+        else:  # a column may serve several of ours (id and creator: one offer per creator)
+            if found[0] in renames:
+                copies[normalize_header(ours)] = found[0]
+            else:
+                renames[found[0]] = normalize_header(ours)
             table.notes.append(f"column {normalize_header(ours)} ← {found[0]!r}")
-    targets = set(renames.values())
+    targets = {*renames.values(), *copies}
     for header in headers:
         if header not in renames and normalize_header(header) in targets:
             renames[header] = f"{header} (unused)"
             table.notes.append(f"column {header!r} set aside: {normalize_header(header)} is mapped")
-    table.frame = frame.rename(columns=renames)
+    renamed = frame.rename(columns=renames)
+    for ours, theirs in copies.items():
+        renamed[ours] = frame[theirs].to_numpy()
+    table.frame = renamed
     return problems
 
 

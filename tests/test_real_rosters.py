@@ -87,6 +87,20 @@ def test_mapping_to_a_missing_header_suggests_the_close_one(tmp_path: Path) -> N
     assert "did you mean 'Price'" in str(caught.value)
 
 
+@pytest.mark.parametrize("ours", [("id", "creator"), ("id", "handle", "creator")])
+def test_one_header_may_feed_several_of_our_columns(tmp_path: Path, ours: tuple) -> None:
+    """`id` and `creator` from one column (one offer per creator) failed with "missing
+    required columns: id"; `handle` and `creator` from one left `handle` blank."""
+    _messy_export(tmp_path)
+    mapping = {k: v for k, v in MAPPING.items() if k != "id"} | dict.fromkeys(ours, "Name")
+    roster = {"file": "export.csv", "columns": mapping}
+    prepared = prepare(_scenario(tmp_path, roster, rate_card={"fill_missing": True}))
+    frame = prepared.roster.frame
+    for column in ours:
+        assert list(frame[column]) == ["anna", "björn", "carla"], column
+    assert sum("← 'Name'" in note for note in prepared.roster.notes) == len(ours)
+
+
 def _clean_csv(folder: Path, rows: list[str], header: str) -> None:
     (folder / "r.csv").write_text("\n".join([header, *rows]) + "\n")
 
