@@ -1,4 +1,5 @@
-"""Read numbers the way social-media exports write them: ``12.5k``, ``1.2M``, ``3.1%``, ``$450``."""
+"""Read numbers the way social-media exports write them: ``12.5k``, ``1.2M``, ``3.1%``, ``$450``,
+``2.28E+11`` (spreadsheets' scientific notation)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ _NUMBER = re.compile(
     (?P<sign>[-+])?\s*
     (?P<currency>[$€£¥])?\s*
     (?P<digits>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)
+    (?P<exponent>e[-+]?\d+)?
     \s*(?P<suffix>k|m|bn|b)?
     \s*(?P<percent>%)?\s*$""",
     re.IGNORECASE | re.VERBOSE,
@@ -49,7 +51,9 @@ def parse_number(value: object) -> float:
     match = _NUMBER.match(text)
     if match is None:
         raise NumberFormatError(f"{text!r} is not a number")
-    number = float(match["digits"].replace(",", ""))
+    number = float(match["digits"].replace(",", "") + (match["exponent"] or ""))
+    if match["exponent"] and match["suffix"]:  # "2e3k": one way of scaling, not two
+        raise NumberFormatError(f"{text!r} is not a number")
     number *= _SUFFIX[(match["suffix"] or "").lower()]
     if match["percent"]:
         number /= 100.0
