@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from . import defaults
 from .errors import InputError, Problem, did_you_mean
 from .funnel import assign_tiers, derive_kpis
 from .numbers import MISSING_TEXT, NumberFormatError, parse_column, parse_number
@@ -47,6 +48,8 @@ EXPECTED_COLUMNS: tuple[str, ...] = (
 COUNT_COLUMNS: tuple[str, ...] = ("followers", "cost", "posts", *EXPECTED_COLUMNS)
 ACTIVITY_COLUMNS: tuple[str, ...] = ("avg_likes", "avg_comments")  # per post, counts
 TEXT_COLUMNS: tuple[str, ...] = ("handle", "platform", "niche", "country", "creator")
+MONEY_COLUMNS: tuple[str, ...] = ("cost",)  # currency amounts (a symbol is dropped)
+MOST_FOLLOWERS = 2e9  # far above any account (the largest had under a billion in 2025)
 RESERVED_COLUMNS: tuple[str, ...] = ("tier",)  # computed; a given one must agree with it
 RECOMPUTED_COLUMNS: tuple[str, ...] = ("defaulted", "cost_estimated")  # results' own columns
 
@@ -247,6 +250,7 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
         table.notes.append(f"cost: {int(estimated.sum())} rows priced from {how}")
     _engagement_from_activity(frame, table.notes)
     _suspicious_values(frame, table.notes)
+    _currency_symbols(raw, table.notes)
     return Roster(derive_kpis(frame), source, table.notes)
 
 
@@ -283,6 +287,38 @@ def _suspicious_values(frame: pd.DataFrame, notes: list[str]) -> None:
             f"posts: median {frame['posts'].median():,.0f} posts per offer; if this is the "
             "account's lifetime post count, map it away (roster.columns)"
         )
+    huge = int((frame["followers"] > MOST_FOLLOWERS).sum())
+    if huge:
+        notes.append(
+            f"followers: {huge} row{'s' * (huge != 1)} above {MOST_FOLLOWERS:,.0f}, more than "
+            "any account has had; "
+            "check the column and its suffixes (B is billion)"
+        )
+    known = set(defaults.PLATFORMS)
+    unknown = sorted(set(frame["platform"]) - known)
+    if unknown:
+        count = int((~frame["platform"].isin(known)).sum())
+        shown = ", ".join(unknown[:8]) + (", …" if len(unknown) > 8 else "")
+        notes.append(
+            f"platform: {count} row{'s' * (count != 1)} on platforms without default rates "
+            f"({shown}) use the "
+            "'other' defaults; write instagram, tiktok or youtube (roster.fill or the file) "
+            "if that is what they are"
+        )
+
+
+def _currency_symbols(raw: pd.DataFrame, notes: list[str]) -> None:
+    """A note when one money column mixes currency symbols: they are dropped, not converted."""
+    for column in MONEY_COLUMNS:
+        if column not in raw.columns or pd.api.types.is_numeric_dtype(raw[column]):
+            continue
+        found = raw[column].astype(str).str.extract(r"^\s*[-+]?\s*([$€£¥])", expand=False)
+        symbols = sorted(set(found.dropna()))
+        if len(symbols) > 1:
+            notes.append(
+                f"{column}: cells carry different currency symbols ({', '.join(symbols)}); "
+                "they are added as written, with no conversion"
+            )
 
 
 def _engagement_from_activity(frame: pd.DataFrame, notes: list[str]) -> None:

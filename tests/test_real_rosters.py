@@ -406,3 +406,37 @@ def test_utf16_rows_are_numbered_past_blank_lines(tmp_path: Path) -> None:
         (tmp_path / "r.csv").write_text(text, encoding=encoding)
         with pytest.raises(InputError, match=r"row 4, column followers: 'abc'"):
             prepare(_scenario(tmp_path, "r.csv"))
+
+
+def test_validate_notes_values_that_are_read_but_likely_wrong(tmp_path: Path) -> None:
+    """Mixed currency symbols (dropped, not converted), platform codes without default rates
+    (they take `other`'s), and follower counts no account has: read, but said."""
+    lines = [
+        "id,platform,followers,cost",
+        "a,IG,12k,$900",
+        "b,instagram,40k,€900",
+        "c,TT,999B,£100",
+        "d,tiktok,5k,300",
+    ]
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    notes = prepare(_scenario(tmp_path, "r.csv")).roster.notes
+    assert (
+        "cost: cells carry different currency symbols ($, £, €); they are added as written, with no conversion"
+        in notes
+    )  # noqa: E501
+    assert (
+        "platform: 2 rows on platforms without default rates (ig, tt) use the 'other' defaults;"
+        " write instagram, tiktok or youtube (roster.fill or the file) if that is what they are"
+    ) in notes
+    assert (
+        "followers: 1 row above 2,000,000,000, more than any account has had; check the column"
+        " and its suffixes (B is billion)"
+    ) in notes
+
+
+def test_no_such_notes_on_a_clean_roster(tmp_path: Path) -> None:
+    lines = ["id,platform,followers,cost", "a,instagram,12k,$900", "b,youtube,40k,$90"]
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    notes = " ".join(prepare(_scenario(tmp_path, "r.csv")).roster.notes)
+    for word in ("currency symbols", "platforms without default rates", "any account"):
+        assert word not in notes
