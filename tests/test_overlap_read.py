@@ -70,7 +70,8 @@ def test_id_cells_strip_text_and_read_other_cells_one_by_one() -> None:
         (("u01", "u05", "1.5"), "row 4, column shared", "a fraction must be ≤ 1 (got 1.5)"),
         (("u01", "u05", "-1"), "row 4, column shared", "must not be negative"),
         (("u01", "u05", ""), "row 4, column shared", "is missing"),
-        (("u01", "u05", "1e5"), "row 4, column shared", "'1e5' is not a number"),
+        (("u01", "u05", "0x10"), "row 4, column shared", "'0x10' is not a number"),
+        (("u01", "u05", "1e5"), "row 4, column shared", "a fraction must be ≤ 1 (got 100000)"),
     ],
 )
 def test_one_bad_row_is_reported_by_the_row_loop(
