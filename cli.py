@@ -23,6 +23,7 @@ EXIT_USAGE = 2  # bad input or usage
 EXIT_CRASHED = 3  # a batch or sweep task crashed: an error inflopt did not expect (a bug)
 EXIT_PIPE = 141  # the reader of our output went away (128 + SIGPIPE, as other tools end)
 EXIT_TERMINATED = 143  # SIGTERM (128 + 15): a job scheduler or `kill` ended the run
+_OWN_PROCESS = False  # set by :func:`run`: the process is the inflopt program, not a host
 
 
 class Terminated(BaseException):
@@ -73,11 +74,11 @@ def run_safely(action: Callable[[], int]) -> None:
         os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
         code = EXIT_PIPE
     finally:  # an in-process caller (tests, scripts) gets its own SIGTERM handling back
-        if on_main:
+        if on_main and before is not None:  # None: a handler set outside Python
             signal.signal(signal.SIGTERM, before)
-    if code in (130, EXIT_TERMINATED) and _work_left_running():
+    if _OWN_PROCESS and code in (130, EXIT_TERMINATED) and _work_left_running():
         _exit_now(code)
-    if not _abandoned_runs_ended():
+    if _OWN_PROCESS and not _abandoned_runs_ended():
         _exit_now(code)
     sys.exit(code)
 
@@ -799,5 +800,14 @@ def overlap_build(
     run_safely(action)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``inflopt`` program (console script, ``python cli.py``): inflopt owns the process,
+    so :func:`run_safely` may end it at once rather than wait for solver threads. Called as a
+    library (``main`` under click's CliRunner, a script), it never ends its caller's process."""
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
     main()
+
+
+if __name__ == "__main__":
+    run()

@@ -301,11 +301,13 @@ def _run_now(
 
 def _stop(h, grace: float) -> bool:
     """Cancel ``h``'s run and wait ``grace`` seconds for it to end; one that runs on is kept as
-    abandoned (its object must outlive its thread). True when it ended."""
+    abandoned (its object must outlive its thread). True when it ended. It is listed before
+    the wait, so that a second Ctrl-C during the wait cannot leave it untracked."""
+    _abandoned.append(h)
     h.cancelSolve()
     done, _status = h.wait(grace)
-    if not done:
-        _abandoned.append(h)
+    if done:
+        _abandoned.remove(h)
     return bool(done)
 
 

@@ -294,6 +294,7 @@ h.setOptionValue("time_limit", {still_running_for})
 h.startSolve()
 bounds._abandoned.append(h)
 print("solving", flush=True)
+cli._OWN_PROCESS = True  # as the inflopt program (cli.run) sets it
 cli.run_safely(lambda: 0)
 """
     started = time.monotonic()
@@ -304,3 +305,40 @@ cli.run_safely(lambda: 0)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "solving\n" and "terminate called" not in done.stderr
     assert time.monotonic() - started < 40  # the 60 s run is not waited for
+
+
+def test_a_library_call_never_ends_its_callers_process(tmp_path):
+    """Called in-process (click's CliRunner, a notebook), a command must not end the host
+    process even when a HiGHS run abandoned earlier is still going: the test suite itself
+    runs the CLI that way, and `os._exit` there would end pytest with the command's code."""
+    import subprocess
+    import sys
+
+    path = write_instance(tmp_path, 1_000, "adversarial", seed=0)
+    script = f"""
+import numpy as np
+from click.testing import CliRunner
+import cli
+import optimizer.bounds as bounds
+from optimizer import load_scenario
+from optimizer.arrays import build_arrays
+from optimizer.engine import prepare
+
+scenario = load_scenario({str(path)!r})
+prepared = prepare(scenario)
+model = build_arrays(scenario, prepared.roster, prepared.overlap)
+h, _sub = bounds.build_highs(model, np.arange(model.n), integer=True)
+h.setOptionValue("time_limit", 30.0)
+h.startSolve()
+bounds._abandoned.append(h)
+result = CliRunner().invoke(cli.main, ["validate", {str(path)!r}])
+print("after", result.exit_code, flush=True)
+h.cancelSolve()
+h.wait(-1.0)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("after 0\n"), done.stdout
