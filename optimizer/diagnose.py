@@ -51,12 +51,21 @@ def include_conflicts(scenario: Scenario, roster: Roster, overlap: OverlapGraph)
     edges = overlap.among(roster.index_of[i] for i in rules.include)
     edges = edges[overlap.conflict_mask(rules.max_pair_overlap)[edges]]
     ids = roster.ids
+    limit = rules.max_pair_overlap
     return [
         f"include {ids[int(overlap.i[k])]} and {ids[int(overlap.j[k])]} clash with "
-        f"max_pair_overlap {rules.max_pair_overlap:.0%}: they share "
-        f"{float(overlap.share[k]):.0%} of the smaller audience"
+        f"max_pair_overlap {limit:.0%}: they share {_above(float(overlap.share[k]), limit)} "
+        "of the smaller audience"
         for k in edges.tolist()
     ]
+
+
+def _above(share: float, limit: float) -> str:
+    """``share`` as a percent with enough decimals to read above ``limit`` (30.04%, not 30%)."""
+    for digits in range(4):
+        if round(share, digits + 2) > limit:
+            return f"{share:.{digits}%}"
+    return f"{share:.4%}"
 
 
 def budget_clashes(scenario: Scenario, roster: Roster, candidates: Candidates) -> list[str]:

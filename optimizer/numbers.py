@@ -54,6 +54,8 @@ def parse_number(value: object) -> float:
     number = float(match["digits"].replace(",", "") + (match["exponent"] or ""))
     if match["exponent"] and match["suffix"]:  # "2e3k": one way of scaling, not two
         raise NumberFormatError(f"{text!r} is not a number")
+    if not math.isfinite(number):  # "1e400": beyond any float
+        raise NumberFormatError(f"{text!r} is not a number")
     number *= _SUFFIX[(match["suffix"] or "").lower()]
     if match["percent"]:
         number /= 100.0

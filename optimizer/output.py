@@ -71,8 +71,9 @@ def sheet_name(name: str) -> str:
 
 def sheet_names(names: Iterable[str], taken: Iterable[str] = (SUMMARY_SHEET,)) -> list[str]:
     """A valid sheet name for each of ``names``, all distinct and none in ``taken``, ignoring
-    case as Excel does: a name already used gets ``-2``, ``-3``, … (cut to fit 31 characters)."""
-    used = {name.casefold() for name in taken}
+    case as Excel does: a name already used gets ``-2``, ``-3``, … (cut to fit 31 characters).
+    ``History`` is taken too: Excel reserves it."""
+    used = {name.casefold() for name in (*taken, "History")}
     result = []
     for name in names:
         base = sheet_name(name)

@@ -258,9 +258,10 @@ def _check_given_tiers(frame: pd.DataFrame, scenario: Scenario, source: str) -> 
     """A roster's own ``tier`` column must agree with the tiers the scenario computes from
     followers (blank cells aside): the computed ones are used, so a column that disagrees
     would be silently overruled. Raises InputError naming the first rows that differ."""
-    given = _texts(frame["tier"]).str.lower().to_numpy()
-    computed = assign_tiers(frame["followers"].to_numpy(), scenario.tier_bounds())
-    differ = np.flatnonzero((given != "") & (given != np.asarray(computed, dtype=str)))
+    given = _texts(frame["tier"]).to_numpy(dtype=str)
+    computed = np.asarray(assign_tiers(frame["followers"].to_numpy(), scenario.tier_bounds()))
+    same = np.char.lower(given) == np.char.lower(computed.astype(str))  # tier names: any case
+    differ = np.flatnonzero((given != "") & ~same)
     if not len(differ):
         return
     shown = [

@@ -113,7 +113,7 @@ def run(
     elif reason is pulp.const.LpSolveStatus.Optimal or (
         reason is pulp.const.LpSolveStatus.GapLimit
         and gap is not None
-        and (gap <= settings.gap or not _outside_gap(objective, bound, settings.gap))
+        and (gap <= settings.gap or not outside_gap(objective, bound, settings.gap))
     ):  # (CBC asked for gap 0 stops at a rounding-noise gap such as 1e-16)
         status = Status.OPTIMAL
     else:
@@ -125,9 +125,7 @@ def run(
     # HiGHS only: CBC may prove optimality with a bound up to its cutoff increment away
     # (integral objectives), which is sound though the bound says otherwise
     highs = settings.name.lower() == "highs"
-    misreported = (
-        highs and status is Status.OPTIMAL and _outside_gap(objective, bound, settings.gap)
-    )
+    misreported = highs and status is Status.OPTIMAL and outside_gap(objective, bound, settings.gap)
     if misreported:  # seen with highspy 1.16 given a start: the start back, the LP bound
         log.info("solver %s claimed optimal %s with bound %s", settings.name, objective, bound)
         status, bound, gap = Status.FEASIBLE, None, None  # its bound is as suspect
@@ -142,7 +140,7 @@ def run(
 
 def _wrong_side(problem: pulp.LpProblem, objective: float | None, bound: float | None) -> bool:
     """Is ``bound`` below the solution's value when maximising (above it when minimising),
-    beyond the tolerances of :func:`_outside_gap`? No valid bound can be."""
+    beyond the tolerances of :func:`outside_gap`? No valid bound can be."""
     import pulp
 
     if objective is None or bound is None:
@@ -153,7 +151,7 @@ def _wrong_side(problem: pulp.LpProblem, objective: float | None, bound: float |
     return bound > objective + allowed
 
 
-def _outside_gap(objective: float | None, bound: float | None, gap: float) -> bool:
+def outside_gap(objective: float | None, bound: float | None, gap: float) -> bool:
     """Is ``bound`` further from ``objective`` than the relative ``gap`` (plus the solvers'
     absolute gap, 1e-6, and 1e-7 relative for the objective recomputed from values that are
     integral only within the solver's tolerance) allows?"""

@@ -671,3 +671,22 @@ def test_a_robust_solve_labels_its_worst_case_apart_from_the_nominal_value() -> 
     assert f"worst-case value (Γ 3, cv 0.3) {worst:,.2f} USD" in first
     assert f"value (USD)                       │ {nominal:,.2f} │" in text
     assert f"worst-case value (USD)            │ {worst:,.2f} │" in text
+
+
+def test_a_picks_file_reads_back_with_tier_names_in_capitals(tmp_path: Path) -> None:
+    """The tier check compared the file's cells lower-cased with the scenario's names as
+    written: every row failed for `tiers: {Small: 0, Big: 100000}`."""
+    brief = tmp_path / "tiers.yaml"
+    roster = SCENARIOS / "data" / "roster.csv"
+    brief.write_text(
+        f"name: caps\nroster: {roster}\nbudget: 10k\nobjective: {{reach: 1}}\n"
+        "tiers: {Small: 0, Big: 100000}\n"
+    )
+    picks = tmp_path / "picks.csv"
+    solved = run("solve", brief, "-o", picks)
+    assert solved.exit_code == 0, describe(solved)
+    assert set(pd.read_csv(picks)["tier"]) <= {"Small", "Big"}
+    again = tmp_path / "again.yaml"
+    again.write_text(brief.read_text().replace(str(roster), "picks.csv"))
+    result = run("validate", again)
+    assert result.exit_code == 0, describe(result)

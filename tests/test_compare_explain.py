@@ -343,3 +343,13 @@ def test_two_included_creators_that_conflict_are_named_with_their_overlap(tmp_pa
         f"include {a} and {b} clash with max_pair_overlap 30%: they share {share} of the "
         "smaller audience"
     ]
+
+
+@pytest.mark.parametrize(
+    ("share", "limit", "shown"),
+    [(0.3004, 0.3, "30.04%"), (1.0, 0.25, "100%"), (0.35, 0.3, "35%"), (0.305, 0.3, "30.5%")],
+)
+def test_a_shared_audience_reads_above_the_limit_it_breaks(share, limit, shown) -> None:
+    from optimizer.diagnose import _above
+
+    assert _above(share, limit) == shown

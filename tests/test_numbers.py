@@ -67,7 +67,22 @@ def test_parse_number_passes_numbers_through(value: object) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["abc", "12abc", "1,2,3", "1,20", "1.2.3", "$-5", "12kk", "5 %%", "k", "%", "$", "2e3k", "1e"],
+    [
+        "abc",
+        "12abc",
+        "1,2,3",
+        "1,20",
+        "1.2.3",
+        "$-5",
+        "12kk",
+        "5 %%",
+        "k",
+        "%",
+        "$",
+        "2e3k",
+        "1e",
+        "1e400",
+    ],
 )
 def test_parse_number_rejects_bad_text(text: str) -> None:
     with pytest.raises(NumberFormatError, match="is not a number"):

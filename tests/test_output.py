@@ -165,3 +165,7 @@ def test_sweep_and_batch_workbooks_are_as_safe_as_the_results_ones(tmp_path: Pat
     cells = [c for row in book.worksheets[0].iter_rows(min_row=2) for c in row]
     assert [c.value for c in cells] == ["=1+1", 1, "x\ufffd", 2]
     assert [c.data_type for c in cells] == ["s", "n", "s", "n"]
+
+
+def test_history_is_reserved_by_excel() -> None:
+    assert sheet_names(["history", "History", "plain"]) == ["history-2", "History-3", "plain"]

@@ -421,9 +421,9 @@ def test_validate_notes_values_that_are_read_but_likely_wrong(tmp_path: Path) ->
     (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
     notes = prepare(_scenario(tmp_path, "r.csv")).roster.notes
     assert (
-        "cost: cells carry different currency symbols ($, £, €); they are added as written, with no conversion"
-        in notes
-    )  # noqa: E501
+        "cost: cells carry different currency symbols ($, £, €); they are added as written,"
+        " with no conversion"
+    ) in notes
     assert (
         "platform: 2 rows on platforms without default rates (ig, tt) use the 'other' defaults;"
         " write instagram, tiktok or youtube (roster.fill or the file) if that is what they are"
