@@ -235,6 +235,13 @@ def _report(
     return EXIT_SUCCESS if all(r.solved for r in results) else EXIT_NOT_SOLVED
 
 
+def _warn_about_roster(roster) -> None:
+    """The roster's notes on values that look wrong (mixed currencies, free picks…), on
+    standard error: read as written, they would otherwise pass without a word."""
+    for warning in roster.warnings:
+        click.echo(f"note: {roster.source}: {warning}", err=True)
+
+
 def _check_outputs(output: Path | None, report_path: Path | None, force: bool) -> None:
     """Refuse bad or existing output paths before any solving starts."""
     from optimizer.tables import check_new
@@ -286,6 +293,7 @@ def solve(
         _check_outputs(output, report_path, force)
         scenario = _load(scenario_file, solver, time_limit, gap, exact_full)
         prepared = prepare(scenario)
+        _warn_about_roster(prepared.roster)
         result = solve_scenario(scenario, strategy, prepared=prepared)
         _write_report([result], prepared, report_path, force)
         return _report([result], output_format, output, force, False, report_path=report_path)
@@ -323,6 +331,7 @@ def compare(
         scenario = _load(scenario_file, solver, time_limit, gap, exact_full)
         names = _names(strategies)
         prepared = prepare(scenario)
+        _warn_about_roster(prepared.roster)
         results = compare_strategies(scenario, names, prepared=prepared)
         _write_report(results, prepared, report_path, force)
         return _report(results, output_format, output, force, True, details, report_path)
@@ -355,6 +364,7 @@ def report(
         scenario = _load(scenario_file, None, time_limit, None)
         names = _names(strategies)
         prepared = prepare(scenario)
+        _warn_about_roster(prepared.roster)
         results = compare_strategies(scenario, names, prepared=prepared)
         _write_report(results, prepared, output, force)
         click.echo(f"wrote {output}")

@@ -68,6 +68,7 @@ class Roster:
     frame: pd.DataFrame
     source: str
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # notes on values that look wrong
     index_of: dict[str, int] = field(init=False)
     ids: list[str] = field(init=False)  # influencer ids in roster order
 
@@ -249,9 +250,10 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
         how = "the scenario's rate_card" if card else "the default rate card"
         table.notes.append(f"cost: {int(estimated.sum())} rows priced from {how}")
     _engagement_from_activity(frame, table.notes)
-    _suspicious_values(frame, table.notes)
-    _currency_symbols(raw, table.notes)
-    return Roster(derive_kpis(frame), source, table.notes)
+    warnings: list[str] = []
+    _suspicious_values(frame, warnings)
+    _currency_symbols(raw, warnings)
+    return Roster(derive_kpis(frame), source, [*table.notes, *warnings], warnings)
 
 
 def _check_given_tiers(frame: pd.DataFrame, scenario: Scenario, source: str) -> None:

@@ -419,7 +419,13 @@ def test_validate_notes_values_that_are_read_but_likely_wrong(tmp_path: Path) ->
         "d,tiktok,5k,300",
     ]
     (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
-    notes = prepare(_scenario(tmp_path, "r.csv")).roster.notes
+    roster = prepare(_scenario(tmp_path, "r.csv")).roster
+    notes = roster.notes
+    assert len(roster.warnings) == 3 and set(roster.warnings) <= set(notes)
+    result = CliRunner().invoke(main, ["solve", str(tmp_path / "scenario.yaml")])
+    assert result.exit_code == 0, result.output
+    for warning in roster.warnings:  # solve says them too, on standard error
+        assert f"note: {tmp_path / 'r.csv'}: {warning}" in result.stderr
     assert (
         "cost: cells carry different currency symbols ($, £, €); they are added as written,"
         " with no conversion"
