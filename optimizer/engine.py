@@ -158,8 +158,12 @@ def solve_effective(
             "conflict_rows": built.conflict_rows,
             "clique_rows": built.clique_rows,
         }
-        answer = run_full(built, scenario, roster, overlap, candidates, started)
-        if needs_relaxed_bound(built, scenario):  # its bound is not the brief's: see module
+        twice = needs_relaxed_bound(built, scenario)  # a second solve gives the bound
+        first = scenario
+        if twice and scenario.solver.time_limit is not None:  # half the time for each
+            first = with_solver_overrides(scenario, time_limit=scenario.solver.time_limit / 2)
+        answer = run_full(built, first, roster, overlap, candidates, started)
+        if twice:
             relaxed = build(raise_reach_target=False)
             answer = with_relaxed_bound(answer, built, relaxed, scenario, roster, overlap, started)
         result.model_size.update(answer.model_size)

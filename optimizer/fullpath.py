@@ -74,11 +74,14 @@ def run_full(
     candidates: Candidates,
     started: float,
     warm: bool = True,
+    recheck: Scenario | None = None,
 ) -> PathAnswer:
     """Solve the full PuLP model by the deadline, warm-started from the greedy portfolio.
 
     When HiGHS stops without a better portfolio than the greedy one (or is abandoned), the
     greedy portfolio is the answer (``feasible``), with HiGHS's bound when it proved one.
+    ``recheck``: the brief a CBC answer is re-checked against, when the model is not the
+    scenario's own (a relaxation); default ``scenario``.
     """
     settings = scenario.solver
     deadline = Deadline.start(started, settings.time_limit)
@@ -109,7 +112,7 @@ def run_full(
             Status.NO_SOLUTION, None, None, None, time.perf_counter() - t0, settings.name
         )
     cbc_answer = outcome.solver == "cbc" and outcome.status in (Status.OPTIMAL, Status.FEASIBLE)
-    if cbc_answer and _fails_recheck(built, scenario, roster, overlap, outcome):
+    if cbc_answer and _fails_recheck(built, recheck or scenario, roster, overlap, outcome):
         # CBC stopped within milliseconds has called its LP solution optimal: no portfolio
         # from it, and no bound either (a HiGHS answer that fails the re-check still raises
         # VerificationError in the engine: that would be a bug of the model, to be seen)

@@ -31,6 +31,15 @@ def needs_relaxed_bound(built: BuiltModel, scenario: Scenario) -> bool:
     return scenario.constraints.targets.reach is not None and built.reach_margin != 1.0
 
 
+def _without_reach_target(scenario: Scenario) -> Scenario:
+    """``scenario`` with no reach target (the relaxed model's target is checked by its rows)."""
+    targets = scenario.constraints.targets.model_copy(update={"reach": None})
+    constraints = scenario.constraints.model_copy(update={"targets": targets})
+    copy = scenario.model_copy(update={"constraints": constraints})
+    copy._source, copy._base_dir = scenario.source, scenario.base_dir
+    return copy
+
+
 def _picked(built: BuiltModel, answer: PathAnswer) -> list[int] | None:
     """The portfolio of a path's answer (roster positions), None without one."""
     if answer.outcome.status not in SOLVED:
@@ -68,20 +77,20 @@ def with_relaxed_bound(
     portfolio that meets the brief exactly, the relaxed model's bound, and ``optimal`` only
     when the two lie within ``solver.gap``."""
     candidates = built.candidates
-    relaxed = run_full(relaxed_model, scenario, roster, overlap, candidates, started)
+    loose = _without_reach_target(scenario)  # what a CBC answer of the relaxation must hold
+    relaxed = run_full(relaxed_model, scenario, roster, overlap, candidates, started, recheck=loose)
     outcome = relaxed.outcome
     seconds = restricted.outcome.seconds + outcome.seconds
     size = {**restricted.model_size, "relaxed_target_status": str(outcome.status)}
-    if outcome.status is Status.INFEASIBLE:  # even the relaxation has no portfolio: proven
-        return replace(relaxed, outcome=replace(outcome, seconds=seconds), model_size=size)
-
     minimize = scenario.goal is Goal.MINIMIZE_COST
-    offers = []  # (exact objective, picks, model objective), portfolios meeting the brief
+    offers = []  # (exact objective, picks, answer): portfolios meeting the brief exactly
     for model, answer in ((built, restricted), (relaxed_model, relaxed)):
         picked = _picked(model, answer)
         if picked is not None and not check_selection(scenario, roster, overlap, picked):
             offers.append((_exact(scenario, roster, overlap, picked), picked, answer))
-    bound = outcome.bound
+    if outcome.status is Status.INFEASIBLE and not offers:  # the relaxation has none: proven
+        return replace(relaxed, outcome=replace(outcome, seconds=seconds), model_size=size)
+    bound = None if outcome.status is Status.INFEASIBLE else outcome.bound
     if not offers:
         return PathAnswer(
             replace(restricted.outcome, status=Status.NO_SOLUTION, objective=None, bound=bound,
