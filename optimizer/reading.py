@@ -226,12 +226,20 @@ def _empty_rows(grid: pd.DataFrame) -> np.ndarray:
 
 
 def map_columns(
-    table: RawTable, mapping: dict[str, str], source: str, key: str = "roster.columns"
+    table: RawTable,
+    mapping: dict[str, str],
+    source: str,
+    key: str = "roster.columns",
+    standard: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Rename the file's columns to ours as ``mapping`` (ours → theirs) says; in place.
 
     A mapped header is found exactly, else by its normalised form. Other columns that would
-    clash with a mapped name are set aside (renamed ``… (unused)``). Returns the problems.
+    clash with a mapped name are set aside (renamed ``… (unused)``). A column whose own name
+    is one of ours (``standard``), mapped to another of ours and claimed by no mapping, is
+    copied, not renamed, so it still serves under its name (``{id: handle}`` keeps the
+    handle; ``{total_posts: posts}`` still moves ``posts`` out of the way). Returns the
+    problems.
     """
     frame = table.frame
     headers = list(frame.columns)
@@ -257,7 +265,10 @@ def map_columns(
                 )
             )
         else:  # a column may serve several of ours (id and creator: one offer per creator)
-            if found[0] in renames:
+            own = normalize_header(found[0])
+            claimed = own in {normalize_header(name) for name in mapping}
+            both_ours = own in standard and normalize_header(ours) in standard
+            if found[0] in renames or (both_ours and not claimed):
                 copies[normalize_header(ours)] = found[0]
             else:
                 renames[found[0]] = normalize_header(ours)

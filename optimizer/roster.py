@@ -119,7 +119,10 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
 def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Roster:
     """Validate and enrich a roster table (inside :func:`numbered`, so rows count right)."""
     settings = scenario.roster
-    problems: list[Problem] = map_columns(table, settings.columns, scenario.source)
+    standard = frozenset(
+        {*REQUIRED_COLUMNS, *RATE_COLUMNS, *COUNT_COLUMNS, *TEXT_COLUMNS, *ACTIVITY_COLUMNS}
+    )
+    problems = map_columns(table, settings.columns, scenario.source, standard=standard)
     raw = table.frame
     headers = [str(c) for c in raw.columns]  # as written, for the hint of a missing column
     raw.columns = [normalize_header(c) for c in raw.columns]

@@ -446,3 +446,12 @@ def test_no_such_notes_on_a_clean_roster(tmp_path: Path) -> None:
     notes = " ".join(prepare(_scenario(tmp_path, "r.csv")).roster.notes)
     for word in ("currency symbols", "platforms without default rates", "any account"):
         assert word not in notes
+
+
+def test_mapping_id_from_the_handle_column_keeps_the_handle(tmp_path: Path) -> None:
+    """`{id: handle}` renamed the file's `handle` column to `id`: the picks had no handle."""
+    lines = ["handle,followers,cost", "@ana,12k,300", "@ben,40k,900"]
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    roster = prepare(_scenario(tmp_path, {"file": "r.csv", "columns": {"id": "handle"}})).roster
+    assert list(roster.frame["id"]) == ["@ana", "@ben"]
+    assert list(roster.frame["handle"]) == ["@ana", "@ben"]
