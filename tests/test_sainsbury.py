@@ -164,12 +164,13 @@ def test_tangent_cut_optimum_is_within_the_error_of_the_enumerated_optimum(
         p_ for p_ in all_portfolios(list(roster["id"])) if sum(cost[i] for i in p_) <= budget
     ]
     best = max(value(p_) for p_ in feasible)
-    # optimal for the tangent model; against the exact value the gap includes the
-    # approximation, so the status is `optimal` only when that gap is within solver.gap
-    assert result.status is (Status.OPTIMAL if result.gap <= 1e-6 else Status.FEASIBLE)
-    assert result.gap <= max_error + TOL
     assert result.reach_method == "sainsbury"
     got = value(result.selected)
+    # optimal for the tangent model; against the exact value (computed here) the gap includes
+    # the approximation, so the status is `optimal` only when that gap is within solver.gap
+    gap = (result.bound - got) / got
+    assert result.gap == pytest.approx(gap, abs=1e-9) and gap <= max_error + TOL
+    assert result.status is (Status.OPTIMAL if gap <= 1e-6 else Status.FEASIBLE)
     assert result.objective == pytest.approx(got, rel=1e-9)  # reported value is the exact one
     assert best / (1 + max_error) - TOL <= got <= best + TOL
     assert result.bound >= best - TOL  # the MIP over-states, so its bound covers the true optimum
@@ -197,7 +198,10 @@ def test_minimize_cost_meets_the_reach_target_exactly(tmp_path: Path, seed: int)
     assert exact_reach(result.selected, p, sizes) >= target - TOL
     assert cheapest - TOL <= result.objective <= cheapest_margin + TOL
     assert result.bound <= cheapest + TOL  # from the target as written: a true lower bound
-    assert result.status is (Status.OPTIMAL if result.gap <= 1e-6 else Status.FEASIBLE)
+    if result.status is Status.OPTIMAL:  # a proof holds for the brief itself
+        assert result.objective <= cheapest + TOL
+    else:
+        assert result.status is Status.FEASIBLE and result.gap > 1e-6
 
 
 def test_inconsistent_segment_data_is_reported(tmp_path: Path) -> None:
