@@ -88,7 +88,7 @@ def _abandoned_runs_ended(seconds: float = 5.0) -> bool:
     One still running when the process ends would abort it ("terminate called without an
     active exception", exit 134) after the result was printed: False then, to exit at once."""
     bounds = sys.modules.get("optimizer.bounds")
-    if bounds is None or not bounds._abandoned:
+    if bounds is None or not bounds.abandoned_runs():
         return True
     try:
         bounds.settle_abandoned(limit=seconds)
@@ -104,7 +104,7 @@ def _work_left_running() -> bool:
     import threading
 
     bounds = sys.modules.get("optimizer.bounds")
-    if bounds is not None and bounds._abandoned:
+    if bounds is not None and bounds.abandoned_runs():
         return True
     main = threading.main_thread()
     return any(t is not main and t.is_alive() and not t.daemon for t in threading.enumerate())

@@ -327,6 +327,12 @@ def one_run() -> Iterator[None]:
         yield
 
 
+def abandoned_runs() -> int:
+    """How many HiGHS runs abandoned at a deadline this process still keeps (they may still
+    be going: see :func:`settle_abandoned`)."""
+    return len(_abandoned)
+
+
 SETTLE_SECONDS = 300.0  # longest wait for an abandoned run before the next solve gives up
 _given_up: list[Any] = []  # abandoned runs already waited for in full: looked at, not waited for
 

@@ -10,7 +10,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import ValidationError
 
 from .candidates import select_candidates
@@ -20,7 +19,7 @@ from .errors import InputError, Problem, VerificationError, did_you_mean
 from .kpis import by_group, effective_costs, portfolio_kpis
 from .overlap import OverlapGraph
 from .result import PICK_COLUMNS, Result
-from .robust import make_robust, protection, value_coefficients
+from .robust import make_robust, worst_case_value
 from .roster import Roster
 from .scenario import Goal, Scenario, SolverSettings
 from .solver import Status, outside_gap
@@ -181,10 +180,7 @@ def solve_effective(
         result.bound = outcome.bound
         return result
 
-    picked = answer.picked
-    if picked is None:
-        values = np.array([var.varValue or 0.0 for var in built.x], dtype=float)
-        picked = [int(p) for p in candidates.positions[values > 0.5]]
+    picked = answer.picked if answer.picked is not None else built.picked()
     if not picked and outcome.status is Status.FEASIBLE:
         # hiring nobody, unproven: a deadline cut the search short (a greedy stopped before
         # its first pick), not an answer — "hiring nobody is best" would be a false claim
@@ -240,15 +236,6 @@ def solve_effective(
     left = None if ends is None else ends - time.perf_counter()
     attach_simulation(result, scenario, roster, picked, left)
     return result
-
-
-def worst_case_value(scenario: Scenario, roster: Roster, picked: list[int], value: float) -> float:
-    """Value when the Γ worst picks fall short by cv of their uncertain value (currency)."""
-    settings = scenario.robust
-    if settings is None or not picked:
-        return value
-    _nominal, deviations = value_coefficients(scenario, roster, picked, settings.cv)
-    return value - protection(deviations, [True] * len(picked), settings.gamma)
 
 
 def attach_simulation(

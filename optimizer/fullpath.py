@@ -59,8 +59,7 @@ def _fails_recheck(
 ) -> bool:
     """Does the solver's current solution, or the value it claims for it, fail the
     independent re-check? (A robust objective is the worst case: not compared here.)"""
-    values = [var.varValue or 0.0 for var in built.x]
-    picked = [int(p) for p, v in zip(built.candidates.positions, values, strict=True) if v > 0.5]
+    picked = built.picked()
     robust = scenario.robust is not None and scenario.robust.gamma > 0
     claimed = None if robust else outcome.objective
     return bool(check_selection(scenario, roster, overlap, picked, claimed, outcome.bound))

@@ -39,6 +39,14 @@ class BuiltModel:
     # package discounts: (v_k, −discount·cost_k, candidate slot k); v_k = x_k ∧ package active
     discount_terms: list[tuple[pulp.LpVariable, float, int]] = field(default_factory=list)
 
+    def picked(self) -> list[int]:
+        """Roster positions of the candidates the solver's current solution picks (x > 0.5)."""
+        return [
+            int(p)
+            for p, var in zip(self.candidates.positions, self.x, strict=True)
+            if (var.varValue or 0.0) > 0.5
+        ]
+
 
 @dataclass
 class RuleRow:

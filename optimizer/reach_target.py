@@ -18,6 +18,7 @@ from .fullpath import run_full
 from .kpis import portfolio_kpis
 from .model import BuiltModel
 from .overlap import OverlapGraph
+from .robust import worst_case_value
 from .roster import Roster
 from .scenario import Goal, Scenario
 from .solver import Status
@@ -44,17 +45,12 @@ def _picked(built: BuiltModel, answer: PathAnswer) -> list[int] | None:
     """The portfolio of a path's answer (roster positions), None without one."""
     if answer.outcome.status not in SOLVED:
         return None
-    if answer.picked is not None:
-        return answer.picked
-    return [int(p) for p, var in zip(built.candidates.positions, built.x, strict=True)
-            if (var.varValue or 0.0) > 0.5]  # fmt: skip
+    return answer.picked if answer.picked is not None else built.picked()
 
 
 def _exact(scenario: Scenario, roster: Roster, overlap: OverlapGraph, picked: list[int]) -> float:
     """The brief's objective of ``picked`` from the data: spend, or value with exact reach
     (its worst case when robust)."""
-    from .engine import worst_case_value  # engine imports this module when solving
-
     kpis = portfolio_kpis(scenario, roster, overlap, picked)
     if scenario.goal is Goal.MINIMIZE_COST:
         return kpis["spend"]

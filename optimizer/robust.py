@@ -73,6 +73,15 @@ def protection(deviations: Sequence[float], picked: Sequence[bool], gamma: float
     return total
 
 
+def worst_case_value(scenario: Scenario, roster: Roster, picked: list[int], value: float) -> float:
+    """Value when the Γ worst picks fall short by cv of their uncertain value (currency)."""
+    settings = scenario.robust
+    if settings is None or not picked:
+        return value
+    _nominal, deviations = value_coefficients(scenario, roster, picked, settings.cv)
+    return value - protection(deviations, [True] * len(picked), settings.gamma)
+
+
 def robust_value(
     nominal: Sequence[float], deviations: Sequence[float], picked: Sequence[bool], gamma: float
 ) -> float:

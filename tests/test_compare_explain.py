@@ -290,7 +290,7 @@ def test_an_unproven_robust_incumbent_may_understate_its_worst_case(
 
 
 def test_robust_strategy_maximises_the_worst_case(tmp_path: Path) -> None:
-    from optimizer.engine import worst_case_value
+    from optimizer.robust import worst_case_value
 
     robust = {"gamma": 2, "cv": 0.4}
     scenario = _scenario(tmp_path, {"strategies": {"nominal": {}, "robust": {"robust": robust}}})
