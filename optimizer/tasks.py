@@ -15,6 +15,7 @@ import hashlib
 import json
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -105,7 +106,9 @@ def task_key(scenario: Scenario, strategy: str | None) -> str:
     """Hash of scenario content, data-file bytes and solver settings (hex SHA-256).
 
     The roster, overlap and other data files enter by content, not path, so moving a project
-    folder keeps its finished results valid while editing a roster invalidates them.
+    folder keeps its finished results valid while editing a roster invalidates them. A roster
+    or overlap read from a database has no content here to hash: its key is new on every call,
+    so its results are stored but never reused (a stale answer would pass for a fresh one).
     """
     data = scenario.model_dump(mode="json")
     _replace_files(data, scenario)
@@ -115,6 +118,8 @@ def task_key(scenario: Scenario, strategy: str | None) -> str:
         "scenario": data,
         "solver": scenario.solver.model_dump(mode="json"),
     }
+    if scenario.roster.url or scenario.overlap.url:
+        payload["never_reused"] = uuid.uuid4().hex
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -160,3 +160,30 @@ def test_postgresql_gives_the_same_portfolio_as_csv(tmp_path: Path, postgres_url
     )
     assert from_csv == from_pg
     assert from_csv
+
+
+def test_a_batch_never_reuses_a_result_read_from_a_database(tmp_path: Path) -> None:
+    """The task key sees files by content but a database only by its URL: after the table
+    changed, the stored answer was reused as if fresh (and two folders with their own
+    `sqlite:///agency.db` shared one key)."""
+    from click.testing import CliRunner
+
+    import cli
+
+    write_sample(tmp_path, n=40, seed=5)
+    _load_tables(f"sqlite:///{tmp_path / 'agency.db'}", tmp_path)
+    path = tmp_path / "db.yaml"
+    roster = {"url": "sqlite:///agency.db", "table": "creators"}
+    path.write_text(yaml.safe_dump({**BASE, "roster": roster, "overlap": "overlap.csv"}))
+    args = ["batch", str(path), "--workers", "1", "--results", str(tmp_path / "results")]
+    first = CliRunner().invoke(cli.main, [*args, "--format", "json"])
+    assert first.exit_code == 0, first.output
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'agency.db'}")
+    with engine.begin() as connection:  # now nobody is affordable
+        connection.exec_driver_sql("update creators set cost = '999999'")
+    engine.dispose()
+    again = CliRunner().invoke(cli.main, [*args, "--format", "json"])
+    assert again.exit_code == 0, again.output
+    (before,), (after,) = yaml.safe_load(first.stdout), yaml.safe_load(again.stdout)
+    assert before["selected"] and not after["selected"]
+    assert after["batch"]["cached"] is False
