@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,9 @@ def _number(text: str, where: str) -> float:
 
 
 def parse_grid(text: str, where: str = "--budget") -> list[float]:
-    """Grid values from ``start:stop:step`` (stop included), ``a,b,c`` or a single value.
+    """Grid values from ``start:stop:step`` (stop included), ``a,b,c``, ``a;b;c`` (commas then
+    group thousands: ``30,500;40,000``) or a single value; a comma that could be either is an
+    error, never a guess.
 
     Values keep their order of appearance, duplicates removed; ``where`` names the option in
     error messages.
@@ -71,8 +74,18 @@ def parse_grid(text: str, where: str = "--budget") -> list[float]:
         if count > MAX_POINTS:
             raise InputError.single("cli", where, f"{text!r} has {count} points (max {MAX_POINTS})")
         values = [round(start + k * step, 9) for k in range(count)]
+    elif ";" in text:  # 30,500;40,000: commas group thousands
+        values = [_number(p, where) for p in text.split(";") if p.strip()]
     else:
-        values = [_number(p, where) for p in text.split(",") if p.strip()]
+        parts = [p for p in text.split(",") if p.strip()]
+        for before, part in itertools.pairwise(parts):
+            if re.fullmatch(r"\d{3}(\.\d*)?", part.strip()) and before.strip()[-1:].isdigit():
+                message = (
+                    f"{text!r}: is ',{part.strip()}' a thousands group or a new value? Separate "
+                    "values with ';' (30,500;40,000) or write 30500 or 30.5k"
+                )
+                raise InputError.single("cli", where, message)
+        values = [_number(p, where) for p in parts]
     return list(dict.fromkeys(values))
 
 
@@ -82,6 +95,12 @@ def parse_setting(text: str) -> Axis:
     path = path.strip()
     if not sep or not path:
         message = f"{text!r}: write PATH=GRID, e.g. budget=10k:50k:10k"
+        raise InputError.single("cli", "--set", message)
+    if path.split(".")[0] == "strategies":  # merged before the value is set: it would not count
+        message = (
+            f"{path}: a strategy's own setting cannot be swept; sweep the brief's setting "
+            "(e.g. constraints.…, robust.gamma) for the strategies that take it from the brief"
+        )
         raise InputError.single("cli", "--set", message)
     return path, parse_grid(grid, f"--set {path}")
 

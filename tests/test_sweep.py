@@ -71,6 +71,26 @@ def test_list_keeps_order_and_drops_duplicates() -> None:
     assert parse_grid("7") == [7]
 
 
+def test_semicolons_separate_values_whose_commas_group_thousands() -> None:
+    assert parse_grid("$30,500;$40,000") == [30_500, 40_000]
+    assert parse_grid("30k,500k") == [30_000, 500_000]  # a suffix: two values
+
+
+@pytest.mark.parametrize("text", ["$30,500", "100,200", "1k,2,500"])
+def test_a_comma_that_may_group_thousands_is_an_error_not_a_guess(text: str) -> None:
+    """'$30,500' was swept as $30 and $500 without a word."""
+    with pytest.raises(InputError) as info:
+        parse_grid(text)
+    assert "thousands group or a new value" in info.value.problems[0].message
+
+
+def test_a_strategys_own_setting_is_refused_not_ignored() -> None:
+    """It was shown as an axis while every point solved the strategy as written."""
+    with pytest.raises(InputError) as info:
+        parse_setting("strategies.hybrid.robust.gamma=0,10")
+    assert info.value.problems[0].message.startswith("strategies.hybrid.robust.gamma: a strategy")
+
+
 @pytest.mark.parametrize("text", ["", "10k:5k:1k", "1k:5k:0", "1k:5k", "ten", "1:1e9:1"])
 def test_bad_grids_are_input_errors(text: str) -> None:
     with pytest.raises(InputError) as info:
