@@ -49,7 +49,7 @@ def run_safely(action: Callable[[], int]) -> None:
     from optimizer.errors import InputError, SolverError, VerificationError
     from optimizer.report import render_problems
 
-    err = Console(stderr=True, soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True, emoji=False)
     on_main = threading.current_thread() is threading.main_thread()
     before = signal.signal(signal.SIGTERM, _raise_terminated) if on_main else None
     try:
@@ -590,8 +590,8 @@ def _console():
         def on_broken_pipe(self) -> None:  # rich would exit with 1 ("not solved"): let
             raise BrokenPipeError  # run_safely end with EXIT_PIPE
 
-    console = PipedConsole()
-    return console if console.is_terminal else PipedConsole(width=160)
+    console = PipedConsole(emoji=False)
+    return console if console.is_terminal else PipedConsole(width=160, emoji=False)
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -721,7 +721,7 @@ def _batch_report(outcomes: list, problems: list, output_format: str, output, fo
         sheets = {"summary": summary, "problems": problem_frame(problems)}
         write_tables(output, sheets, batch_records(outcomes), force)
     if problems:
-        render_problems(problems, Console(stderr=True, soft_wrap=True))
+        render_problems(problems, Console(stderr=True, soft_wrap=True, emoji=False))
     _print_task_errors(outcomes)
     if output_format == "json":
         click.echo(json.dumps(batch_records(outcomes), indent=2, default=str))

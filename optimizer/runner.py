@@ -322,7 +322,7 @@ def run_dask(tasks: list[Task], address: Any, limit: float | None) -> Iterator[T
     owned = not isinstance(address, distributed.Client)
     try:
         client = distributed.Client(address, timeout="20s") if owned else address
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address at all
         raise InputError.single(
             "cli", "--dask", f"cannot reach a Dask scheduler at {address}: {exc}"
         ) from None
@@ -452,7 +452,7 @@ class _progress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=Console(stderr=True, emoji=False),
             transient=True,
         )
         self.bar.start()

@@ -690,3 +690,16 @@ def test_a_picks_file_reads_back_with_tier_names_in_capitals(tmp_path: Path) -> 
     again.write_text(brief.read_text().replace(str(roster), "picks.csv"))
     result = run("validate", again)
     assert result.exit_code == 0, describe(result)
+
+
+def test_text_that_looks_like_an_emoji_code_is_printed_as_written(tmp_path: Path) -> None:
+    """rich turns `:abc:` into 🔤 unless told not to: a handle or an address in a message
+    must come out as written."""
+    roster = pd.read_csv(SCENARIOS / "data" / "roster.csv")
+    roster["handle"] = ":fire:" + roster["handle"]
+    roster.to_csv(tmp_path / "roster.csv", index=False)
+    brief = tmp_path / "s.yaml"
+    brief.write_text("name: emoji\nroster: roster.csv\nbudget: 5k\nobjective: {reach: 1}\n")
+    result = run("solve", brief)
+    assert result.exit_code == 0, describe(result)
+    assert ":fire:@" in result.stdout and "🔥" not in result.stdout

@@ -334,3 +334,13 @@ def test_a_failed_re_check_prints_a_plain_error_line(
     assert result.stderr == (
         "error: solver answer failed the independent re-check: budget: [made up]\n"
     )
+
+
+@pytest.mark.parametrize("address", ["localhost", "http://127.0.0.1:8786", "127.0.0.1:abc"])
+def test_a_dask_address_that_is_no_address_is_an_input_error(
+    sample: Path, tmp_path: Path, address: str
+) -> None:
+    pytest.importorskip("distributed")
+    result = run("batch", sample, "--dask", address, "--results", tmp_path / "results")
+    assert result.exit_code == 2, describe(result)
+    assert f"cli: --dask: cannot reach a Dask scheduler at {address}: " in result.stderr
