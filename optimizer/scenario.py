@@ -106,12 +106,15 @@ def _allows(annotation: Any, kind: type) -> bool:
     return any(_allows(arg, kind) for arg in get_args(annotation) if not isinstance(arg, str))
 
 
-class Objective(StrictModel):
-    """Value of one expected unit of each KPI, in budget currency (all ≥ 0)."""
+MAX_WEIGHT = 1e9  # currency per expected unit: above it, a typo (and the MIP's sums overflow)
 
-    reach: Annotated[float, Field(ge=0.0)] = 0.0
-    engagement: Annotated[float, Field(ge=0.0)] = 0.0
-    conversions: Annotated[float, Field(ge=0.0)] = 0.0
+
+class Objective(StrictModel):
+    """Value of one expected unit of each KPI, in budget currency (0 to 1e9 each)."""
+
+    reach: Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)] = 0.0
+    engagement: Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)] = 0.0
+    conversions: Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)] = 0.0
 
     def weights(self) -> dict[str, float]:
         """The weights by KPI name."""
