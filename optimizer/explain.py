@@ -232,15 +232,28 @@ def _reasons(
         reasons.append(f"forcing it {answer.forced} makes the rules impossible: " + "; ".join(why))
     elif answer.objective_change is not None:
         word = "spend" if minimize else "value"
+        if base.robust is not None and not minimize:  # the solves' objective is the worst case
+            word = "worst-case value"
         reasons.append(
             f"forcing it {answer.forced} changes the {word} by {answer.objective_change:+,.2f} "
             f"({answer.base_objective:,.2f} → {answer.forced_objective:,.2f})"
         )
+        unproven = [
+            f"{name}: gap {result.gap:.1e}" if result.gap is not None else f"{name}: no bound"
+            for name, result in (("portfolio", base), ("forced", forced))
+            if result is not None and result.status is Status.FEASIBLE
+        ]
+        if unproven:  # a deadline stopped a solve: the change is between unproven plans
+            reasons.append(
+                f"not proven: the time limit stopped the search ({'; '.join(unproven)}); "
+                "raise --time-limit for the exact change"
+            )
     if not answer.picked:
         reasons += binding_rules(scenario, prepared, position, base)
     if answer.value_per_cost is not None and answer.portfolio_value_per_cost is not None:
+        nominal = "nominal " if base.robust is not None else ""
         reasons.append(
-            f"its value per unit of cost is {answer.value_per_cost:,.2f}, against "
+            f"its {nominal}value per unit of cost is {answer.value_per_cost:,.2f}, against "
             f"{answer.portfolio_value_per_cost:,.2f} for the picked set as a whole"
         )
     return reasons

@@ -353,3 +353,36 @@ def test_a_shared_audience_reads_above_the_limit_it_breaks(share, limit, shown) 
     from optimizer.diagnose import _above
 
     assert _above(share, limit) == shown
+
+
+LAUNCH = Path(__file__).resolve().parents[1] / "scenarios" / "launch.yaml"
+
+
+def test_explain_on_a_robust_strategy_names_the_worst_case_and_the_nominal_value() -> None:
+    """Its solves' objective is the worst case; it was called "value" beside the nominal
+    value per cost, one answer with two meanings of the word."""
+    scenario = load_scenario(LAUNCH)
+    answer = explain(scenario, "tt_0045", "hybrid-robust")
+    assert answer.reasons[0].startswith("forcing it out changes the worst-case value by ")
+    assert answer.reasons[-1].startswith("its nominal value per unit of cost is ")
+
+
+def test_explain_says_when_a_deadline_left_its_solves_unproven(monkeypatch) -> None:
+    """Under a short --time-limit both solves may stop at unproven plans: the change between
+    them was given as if it were the answer."""
+    from dataclasses import replace
+
+    import optimizer.explain as explain_module
+
+    real = explain_module.solve_effective
+
+    def stopped(*args, **kwargs):  # as if the deadline came before the proof
+        result = real(*args, **kwargs)
+        return replace(result, status=Status.FEASIBLE, gap=0.25) if result.solved else result
+
+    monkeypatch.setattr(explain_module, "solve_effective", stopped)
+    answer = explain(load_scenario(LAUNCH), "ig_0003", "hybrid")
+    assert (
+        "not proven: the time limit stopped the search (portfolio: gap 2.5e-01; forced: gap "
+        "2.5e-01); raise --time-limit for the exact change"
+    ) in answer.reasons
