@@ -648,6 +648,11 @@ def sweep(scenario_file: Path, budget_grid, settings, strategies, kpi, knee_thre
         scenario = _load(scenario_file, solver, time_limit, gap)
         names = _names(strategies) or strategy_names(scenario)
         tasks = sw.sweep_tasks(scenario, axes, [strategy_name(scenario, n) for n in names])
+        if not any(path.startswith(("roster", "overlap", "reach")) for path, _ in axes):
+            from optimizer.data import prepare  # every point reads the same data: check it
+            # once here (an error is one message and exit 2, not one per grid point)
+
+            prepare(scenario)
         outcomes = _run_many(tasks, workers, dask_address, task_limit, results_dir)
         summaries = sw.analyse(outcomes, kpi, knee_threshold, _targets(targets))
         _print_task_errors(outcomes)

@@ -108,6 +108,23 @@ def test_a_task_with_bad_input_shows_its_problem(
         assert any(text.startswith(line) and "not found" in text for text in lines), lines
 
 
+def test_a_sweep_checks_its_roster_once_before_any_point(tmp_path: Path) -> None:
+    """A bad cell gave one identical error per grid point (400 for 100 budgets × 4
+    strategies), after starting every task."""
+    path = sample_scenario(tmp_path)
+    roster = pd.read_csv(tmp_path / "roster.csv", dtype=str)
+    roster.loc[1, "followers"] = "abc"
+    roster.to_csv(tmp_path / "roster.csv", index=False)
+    args = ["--budget", "2k,3k,4k", "--workers", "1", "--results", tmp_path / "results"]
+    result = run("sweep", path, *args)
+    assert result.exit_code == 2, describe(result)
+    assert result.stderr == (
+        "error: 1 problem found\n"
+        f"  {tmp_path / 'roster.csv'}: row 3, column followers: 'abc' is not a number\n"
+    )
+    assert not (tmp_path / "results").exists()
+
+
 @pytest.fixture
 def crashing_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every task reaches its worker broken (no base folder), so the worker raises TypeError."""
