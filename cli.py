@@ -622,7 +622,7 @@ def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
 @click.option("--strategies", default=None, help="Comma-separated strategies; 'base' = as written.")
 @click.option("--kpi", default="conversions", show_default=True, help="KPI of the curve.")
 @click.option(
-    "--knee-threshold", type=FiniteFloat(), default=None, help="KPI per extra 1,000 spent."
+    "--knee-threshold", type=FiniteFloat(min=0), default=None, help="KPI per extra 1,000 spent."
 )
 @click.option("--target", "targets", multiple=True, help="KPI=VALUE: find the minimum budget.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="PNG/SVG chart.")

@@ -251,6 +251,15 @@ def test_sweep_refuses_non_finite_numbers(
     assert not results.exists()
 
 
+def test_sweep_refuses_a_negative_knee_threshold(sample: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    args = ["--budget", "2k", "--knee-threshold", "-3", "--results", results]
+    result = run("sweep", sample, *args)
+    assert result.exit_code == 2, describe(result)
+    assert "Invalid value for '--knee-threshold': -3.0 is not in the range x>=0" in result.stderr
+    assert not results.exists()
+
+
 # ---------------------------------------------------------------- explain an infeasible scenario
 
 
