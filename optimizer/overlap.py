@@ -8,6 +8,7 @@ people the pairwise reach model counts twice when both are picked. Pairs whose s
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -158,13 +159,15 @@ def clique_cover(
 
 
 def conflict_cover(
-    u: np.ndarray, v: np.ndarray, max_size: int = MAX_CLIQUE_SIZE
+    u: np.ndarray, v: np.ndarray, max_size: int = MAX_CLIQUE_SIZE, seconds: float | None = None
 ) -> tuple[np.ndarray, list[list[int]]]:
     """:func:`clique_cover` of the edges ``u[k]``–``v[k]``: the edges in no triangle (each its
     own largest clique) as a sorted ``(k, 2)`` array, and cliques covering the others.
 
     Only the edges in some triangle are walked in Python; on large sparse conflict graphs that
     is a small part (5.4 million edges at 1,000,000 candidates, a few hundred in triangles).
+    Cliques are grown for at most ``seconds`` (default :data:`COVER_SECONDS`); the edges left
+    uncovered then are pairs, so the cover stays valid whatever the time.
     """
     u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
     low, high = np.minimum(u, v), np.maximum(u, v)
@@ -178,11 +181,11 @@ def conflict_cover(
     low, high = keys // size, keys % size
     nodes = np.unique(np.concatenate([low, high]))
     if len(nodes) <= DENSE_COVER_NODES and len(keys) >= DENSE_COVER_DEGREE * len(nodes):
-        return _cover_on_matrix(low, high, nodes, max_size)  # dense: triangles everywhere
+        return _cover_on_matrix(low, high, nodes, max_size, seconds)  # dense: triangles abound
     in_triangle = _in_triangles(low, high, keys, size)
     alone = np.column_stack([low[~in_triangle], high[~in_triangle]])
     rest = zip(low[in_triangle].tolist(), high[in_triangle].tolist(), strict=True)
-    return alone, _cover_greedily(list(rest), max_size)
+    return alone, _cover_greedily(list(rest), max_size, seconds)
 
 
 WEDGE_CHUNK = 4_000_000  # wedges checked per pass of :func:`_in_triangles` (memory bound)
@@ -239,12 +242,13 @@ def _pairs_in_groups(positions: np.ndarray, later: np.ndarray) -> tuple[np.ndarr
     return first, second
 
 
+COVER_SECONDS = 10.0  # the greedy cover grows cliques this long; edges left are pair rows
 DENSE_COVER_NODES = 4_000  # conflict graphs on at most this many nodes and with …
 DENSE_COVER_DEGREE = 16  # … at least this many edges per node are covered on a matrix
 
 
 def _cover_on_matrix(
-    low: np.ndarray, high: np.ndarray, nodes: np.ndarray, max_size: int
+    low: np.ndarray, high: np.ndarray, nodes: np.ndarray, max_size: int, seconds: float | None
 ) -> tuple[np.ndarray, list[list[int]]]:
     """:func:`conflict_cover` of the edges ``low``–``high`` (unique, sorted, ``low < high``)
     on boolean matrices over ``nodes`` (sorted), for dense conflict graphs (real exports with
@@ -259,7 +263,12 @@ def _cover_on_matrix(
     uncovered = adjacent.copy()
     alone: list[tuple[int, int]] = []
     cliques: list[list[int]] = []
+    stop_at = time.perf_counter() + (COVER_SECONDS if seconds is None else seconds)
     for u, v in _uncovered_in_order(uncovered):
+        if time.perf_counter() > stop_at:  # out of time: every edge left is its own row
+            left_u, left_v = np.nonzero(np.triu(uncovered, 1))
+            alone += zip(left_u.tolist(), left_v.tolist(), strict=True)
+            break
         candidates = adjacent[u] & adjacent[v]
         inside = np.flatnonzero(candidates)
         if not len(inside):
@@ -284,7 +293,7 @@ def _cover_on_matrix(
         members = np.array(sorted(clique))
         uncovered[np.ix_(members, members)] = False
         cliques.append(nodes[members].tolist())
-    pairs = nodes[np.array(alone, dtype=np.int64).reshape(-1, 2)]
+    pairs = nodes[np.array(sorted(alone), dtype=np.int64).reshape(-1, 2)]
     return pairs, cliques
 
 
@@ -299,17 +308,24 @@ def _uncovered_in_order(uncovered: np.ndarray) -> Iterator[tuple[int, int]]:
             yield u, u + 1 + int(later[0])
 
 
-def _cover_greedily(edges: list[tuple[int, int]], max_size: int) -> list[list[int]]:
+def _cover_greedily(
+    edges: list[tuple[int, int]], max_size: int, seconds: float | None = None
+) -> list[list[int]]:
     """Cliques (of at most ``max_size``) covering ``edges`` (unique, low < high), greedily:
-    each uncovered edge grows into the clique covering most new edges."""
+    each uncovered edge grows into the clique covering most new edges (for at most
+    :data:`COVER_SECONDS`; the edges left then are pairs)."""
     conflict: dict[int, set[int]] = defaultdict(set)  # neighbours (no NetworkX on this path)
     for a, b in edges:
         conflict[a].add(b)
         conflict[b].add(a)
     covered: set[tuple[int, int]] = set()
     cliques: list[list[int]] = []
+    stop_at = time.perf_counter() + (COVER_SECONDS if seconds is None else seconds)
     for u, v in sorted(edges):
         if (u, v) in covered:
+            continue
+        if time.perf_counter() > stop_at:  # out of time: the edge is its own row (still valid)
+            cliques.append([u, v])
             continue
         clique = [u, v]
         candidates = conflict[u] & conflict[v]

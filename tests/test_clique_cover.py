@@ -138,7 +138,7 @@ def test_the_matrix_cover_gives_the_sets_cover(seed, monkeypatch):
 def test_a_complete_conflict_graph_of_a_thousand_is_covered_by_full_cliques():
     """A real export with one niche and a low max_pair_overlap: every pair conflicts."""
     edges = np.array(list(combinations(range(1_000), 2)))
-    alone, cliques = conflict_cover(edges[:, 0], edges[:, 1])
+    alone, cliques = conflict_cover(edges[:, 0], edges[:, 1], seconds=600.0)  # no time box
     assert len(alone) == 0
     assert_valid_cover([tuple(e) for e in edges.tolist()], cliques, MAX_CLIQUE_SIZE)
     assert sum(len(c) == MAX_CLIQUE_SIZE for c in cliques) >= 1_000 // MAX_CLIQUE_SIZE
@@ -170,3 +170,20 @@ def test_edges_in_triangles_match_a_matrix_count(seed, chunk, monkeypatch):
     )
     common = np.asarray((adjacency @ adjacency)[low, high]).ravel()
     assert np.array_equal(overlap._in_triangles(low, high, keys, size), common > 0)
+
+
+@pytest.mark.usefixtures("cover_path")
+@pytest.mark.parametrize("seconds", [0.0, 600.0])
+def test_a_cover_out_of_time_leaves_the_rest_as_pairs_and_stays_valid(seconds):
+    """The greedy grows cliques for a bounded time (the model is built before any deadline
+    check): with none left, every edge is its own row; a valid cover either way."""
+    rng = np.random.default_rng(4)
+    edges = random_edges(rng, 30, 0.6)
+    array = np.array(edges)
+    alone, cliques = conflict_cover(array[:, 0], array[:, 1], 5, seconds=seconds)
+    cover = [list(pair) for pair in alone.tolist()] + cliques
+    assert_valid_cover(edges, cover, 5)
+    if seconds == 0.0:
+        assert all(len(c) == 2 for c in cover) and len(cover) == len(edges)
+    else:
+        assert any(len(c) > 2 for c in cover)
