@@ -12,6 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 import cli
+from optimizer import runner
 from optimizer.batch import batch_tasks, expand_paths
 from optimizer.generate import write_sample
 from optimizer.runner import TaskOutcome, _execute_subprocess, run_tasks
@@ -142,6 +143,36 @@ def test_a_task_over_its_wall_clock_limit_is_killed(tmp_path: Path) -> None:
     again = run_tasks([make_task(slow, None)], workers=1, limit=1.0, store=store)
     assert again[0].cached  # a shorter or equal limit would be killed again: reuse
     assert again[0].error_lines() == said  # and the reason is given again
+
+
+def slow_start_worker(conn: Any) -> None:
+    """A pool worker whose start-up takes 3 s (as a fresh worker on a loaded machine may)."""
+    time.sleep(3)
+    runner._worker_main(conn)
+
+
+def test_the_task_limit_does_not_count_worker_start_up(
+    clients: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quick tasks on workers that take 3 s to start must not be killed at a 2 s limit."""
+    monkeypatch.setattr(runner, "_worker_main", slow_start_worker)
+    files, _ = expand_paths([str(clients / "client0.yaml"), str(clients / "client1.yaml")])
+    tasks, _ = batch_tasks(files, None)
+    outcomes = run_tasks(tasks, workers=2, limit=2.0)
+    assert [(o.status, o.killed) for o in outcomes] == [("optimal", False)] * 2
+
+
+def test_a_worker_stuck_in_start_up_is_still_stopped(
+    clients: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "_worker_main", slow_start_worker)
+    monkeypatch.setattr(runner, "STARTUP_SECONDS", 0.5)
+    tasks, _ = batch_tasks([clients / "client0.yaml"], None)
+    started = time.monotonic()
+    (outcome,) = run_tasks(tasks, workers=1, limit=0.5)
+    assert time.monotonic() - started < 2.5
+    assert outcome.status == "error" and outcome.crashed and not outcome.killed
+    assert outcome.error == "worker process did not start the task within 1 s"
 
 
 def test_dask_local_cluster_gives_the_pool_results(clients: Path) -> None:
