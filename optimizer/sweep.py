@@ -5,7 +5,7 @@ A grid axis is a scenario setting and its values, e.g. ``budget`` = ``10k:200k:1
 dotted path (``constraints.max_influencers=5:40:5``). Several axes form their product.
 
 For budget axes the curve says, per strategy: the KPIs at every budget, the *marginal
-return* (KPI gained per extra 1,000 of budget between neighbouring grid points), the *knee*
+return* (KPI gained per extra 1,000 of budget between neighbouring solved grid points), the *knee*
 (the budget after which every further step returns less than a threshold) and the
 *minimum grid budget* whose optimum meets the targets.
 """
@@ -174,8 +174,9 @@ def _describe(point: dict[str, float]) -> str:
 class SweepPoint:
     """One solved grid point with its place on the curve.
 
-    ``marginal`` is KPI gained per extra 1,000 of budget since the previous grid budget of the
-    same series (None for the first point, non-budget sweeps, or unsolved neighbours).
+    ``marginal`` is KPI gained per extra 1,000 of budget since the previous *solved* grid budget
+    of the same series, across any unsolved points between them (None for an unsolved point,
+    the first solved one, and non-budget sweeps).
     """
 
     outcome: TaskOutcome
@@ -270,11 +271,7 @@ def _analyse_series(summary: SeriesSummary, extra_targets: dict[str, float]) -> 
     if not points or BUDGET not in points[0].params:
         return
     points.sort(key=lambda p: p.params[BUDGET])
-    for previous, point in itertools.pairwise(points):
-        low, high = previous.kpi(summary.kpi), point.kpi(summary.kpi)
-        step = point.params[BUDGET] - previous.params[BUDGET]
-        if low is not None and high is not None and step > 0:
-            point.marginal = (high - low) / step * PER_BUDGET
+    _fill_marginals(points, summary.kpi)
     if summary.threshold is None:
         summary.threshold = _default_threshold(points, summary.kpi)
     summary.knee_budget = _knee(points, summary.threshold)
@@ -282,6 +279,19 @@ def _analyse_series(summary: SeriesSummary, extra_targets: dict[str, float]) -> 
         point.knee = summary.knee_budget is not None and point.params[BUDGET] == summary.knee_budget
     reaching = [p.params[BUDGET] for p in points if p.meets_targets]
     summary.min_budget = min(reaching) if reaching else None
+
+
+def _fill_marginals(points: list[SweepPoint], kpi: str) -> None:
+    """Each solved point's return per extra 1,000 since the previous *solved* budget (in place).
+
+    A point without a result (killed, infeasible, failed) is skipped, so the rise across it is
+    measured over the whole gap rather than lost.
+    """
+    solved = [(p, value) for p in points if (value := p.kpi(kpi)) is not None]
+    for (previous, low), (point, high) in itertools.pairwise(solved):
+        step = point.params[BUDGET] - previous.params[BUDGET]
+        if step > 0:
+            point.marginal = (high - low) / step * PER_BUDGET
 
 
 def _default_threshold(points: list[SweepPoint], kpi: str) -> float | None:

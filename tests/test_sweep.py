@@ -211,6 +211,19 @@ def test_knee_is_where_returns_stay_below_the_threshold() -> None:
     assert [p.knee for p in summary.points] == [False, False, False, True, False, False]
 
 
+def test_marginals_and_knee_span_a_point_without_a_result() -> None:
+    """A killed point at 2k: the rise 10 → 30 happened across it, so the knee is at 3k (not at
+    the first budget, as when the 3k marginal was left blank)."""
+    killed = fake(2000, 0)
+    killed.result = {"status": "no_solution", "diagnosis": ["stopped: …"]}
+    killed.killed = True
+    curve = [fake(1000, 10), killed, fake(3000, 30), fake(4000, 31), fake(5000, 31.5)]
+    (summary,) = analyse(curve, threshold=5)
+    assert [p.marginal for p in summary.points] == [None, None, pytest.approx(10), 1, 0.5]
+    assert summary.knee_budget == 3000
+    assert [p.knee for p in summary.points] == [False, False, True, False, False]
+
+
 def test_default_threshold_and_curves_that_never_flatten() -> None:
     curve = [fake(1000, 10), fake(2000, 20), fake(3000, 30)]
     (summary,) = analyse(curve)
