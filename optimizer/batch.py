@@ -18,6 +18,7 @@ from .engine import BASE, effective_scenario, strategy_name, with_solver_overrid
 from .errors import InputError, Problem
 from .runner import TaskOutcome
 from .scenario import load_scenario
+from .tables import with_integers
 from .tasks import Task, make_task
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -123,7 +124,7 @@ def batch_frame(outcomes: Sequence[TaskOutcome]) -> pd.DataFrame:
                 "key": outcome.task.key[:12],
             }
         )
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return with_integers(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)))
 
 
 def batch_records(outcomes: Sequence[TaskOutcome]) -> list[dict[str, Any]]:

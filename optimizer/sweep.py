@@ -25,6 +25,7 @@ from .errors import InputError, Problem
 from .numbers import NumberFormatError, parse_amount, parse_fraction
 from .runner import TaskOutcome
 from .scenario import KPI_NAMES, Scenario
+from .tables import with_integers
 from .tasks import Task, make_task, rebuild_scenario
 
 MAX_POINTS = 10_000  # grid points per sweep (all axes multiplied), a guard against typos
@@ -341,7 +342,7 @@ def curve_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
             row["cached"] = point.outcome.cached
             row["error"] = point.outcome.error
             rows.append(row)
-    return pd.DataFrame(rows)
+    return with_integers(pd.DataFrame(rows))
 
 
 def summary_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
