@@ -69,6 +69,15 @@ class TaskOutcome:
         """True when a verified portfolio exists."""
         return self.status in (Status.OPTIMAL, Status.FEASIBLE)
 
+    @property
+    def reason(self) -> str | None:
+        """Why the task has no answer: its error, or the kill reason; None otherwise."""
+        if self.error:
+            return self.error
+        if self.killed and self.result and self.result.get("diagnosis"):
+            return str(self.result["diagnosis"][0])
+        return None
+
     def error_lines(self) -> list[str]:
         """The failure as lines for standard error (no traceback); empty when it did not fail.
 

@@ -340,7 +340,7 @@ def curve_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
             row["knee"] = point.knee
             row["meets_targets"] = point.meets_targets
             row["cached"] = point.outcome.cached
-            row["error"] = point.outcome.error
+            row["error"] = point.outcome.reason
             rows.append(row)
     return with_integers(pd.DataFrame(rows))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -217,7 +219,56 @@ def test_one_bad_scenario_is_reported_and_the_others_solve(clients: Path, tmp_pa
     assert outcome.exit_code == 2
     assert "budgett: unknown key (did you mean 'budget'?)" in outcome.output
     assert "missing.csv" in outcome.output
-    rows = summary.read_text().splitlines()
-    assert len(rows) == 1 + 5  # header + the five tasks of the four good files
-    assert all(",optimal," in row for row in rows[1:])
+    rows = list(csv.DictReader(summary.open(encoding="utf-8")))
+    assert [r["status"] for r in rows] == ["optimal"] * 5 + ["error"] * 2  # the left-out files
+    assert {Path(r["file"]).name for r in rows[5:]} == {"broken.yaml", "no-roster.yaml"}
     assert len(list(results.glob("*.json"))) == 5
+
+
+def by_file(frame: pd.DataFrame, column: str) -> dict[str, Any]:
+    """``column`` of a sheet by file name."""
+    return {Path(f).name: v for f, v in zip(frame["file"], frame[column], strict=True)}
+
+
+def test_every_output_carries_file_problems_and_task_errors(clients: Path, tmp_path: Path) -> None:
+    """A good file, a roster with a bad cell (fails while solving), an unparsable YAML file."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "data").mkdir()
+    with open(clients / "data" / "roster.csv", encoding="utf-8", newline="") as handle:
+        roster = list(csv.reader(handle))
+    roster[2][roster[0].index("followers")] = "abc"
+    with open(folder / "data" / "roster.csv", "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(roster)
+    (folder / "data" / "overlap.csv").write_text((clients / "data" / "overlap.csv").read_text())
+    scenario_file(folder / "bad-roster.yaml", 3000)
+    (folder / "good.yaml").write_text(
+        (clients / "client0.yaml").read_text().replace("data/", str(clients / "data") + "/")
+    )
+    (folder / "broken.yaml").write_text("name: broken\nbudget: [unclosed\n  - x: :\n")
+    bad_cell = "row 3, column followers: 'abc' is not a number"
+    args = ["batch", str(folder), "--workers", "1", "--results", str(tmp_path / "results")]
+    for suffix in (".csv", ".json", ".xlsx"):
+        outcome = CliRunner().invoke(cli.main, [*args, "-o", str(tmp_path / f"out{suffix}")])
+        assert outcome.exit_code == 2, outcome.output
+
+    with open(tmp_path / "out.csv", encoding="utf-8") as handle:
+        rows = {Path(r["file"]).name: r for r in csv.DictReader(handle)}
+    assert rows["good.yaml"]["status"] == "optimal" and rows["good.yaml"]["error"] == ""
+    assert rows["bad-roster.yaml"]["status"] == "error"
+    assert bad_cell in rows["bad-roster.yaml"]["error"]
+    assert rows["broken.yaml"]["status"] == "error"
+    assert "not valid YAML" in rows["broken.yaml"]["error"]
+
+    records = json.loads((tmp_path / "out.json").read_text())
+    errors = {Path(r["batch"]["file"]).name: r["batch"]["error"] for r in records}
+    assert errors["good.yaml"] is None
+    assert bad_cell in errors["bad-roster.yaml"]
+    assert "not valid YAML" in errors["broken.yaml"]
+
+    sheets = pd.read_excel(tmp_path / "out.xlsx", sheet_name=None)
+    summary = by_file(sheets["summary"], "error")
+    assert bad_cell in summary["bad-roster.yaml"] and "not valid YAML" in summary["broken.yaml"]
+    problems = by_file(sheets["problems"], "problem")
+    assert set(problems) == {"bad-roster.yaml", "broken.yaml"}
+    assert bad_cell in problems["bad-roster.yaml"]

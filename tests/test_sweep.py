@@ -246,6 +246,19 @@ def test_counts_stay_integers_beside_a_point_without_a_result(tmp_path: Path) ->
     assert sheet["count"].tolist()[0] == 25 and pd.isna(sheet["count"].tolist()[1])
 
 
+def test_the_curve_says_why_a_point_has_no_result() -> None:
+    killed = fake(2000, 0)
+    killed.result = {"status": "no_solution", "diagnosis": ["stopped: past the limit of 1 s"]}
+    killed.killed = True
+    failed = TaskOutcome(fake(3000, 0).task, None, error="roster.csv: row 2: bad")
+    curve = curve_frame(analyse([fake(1000, 10), killed, failed]))
+    assert curve["error"].fillna("").tolist() == [
+        "",
+        "stopped: past the limit of 1 s",
+        "roster.csv: row 2: bad",
+    ]
+
+
 def test_default_threshold_and_curves_that_never_flatten() -> None:
     curve = [fake(1000, 10), fake(2000, 20), fake(3000, 30)]
     (summary,) = analyse(curve)
