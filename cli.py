@@ -721,17 +721,19 @@ def _batch_report(outcomes: list, problems: list, output_format: str, output, fo
     from optimizer.report import render_problems
     from optimizer.tables import frame_table, write_tables
 
-    summary = batch_frame(outcomes)
     if output is not None:
-        sheets = {"summary": summary, "problems": problem_frame(problems)}
-        write_tables(output, sheets, batch_records(outcomes), force)
+        sheets = {
+            "summary": batch_frame(outcomes, problems),
+            "problems": problem_frame(problems, outcomes),
+        }
+        write_tables(output, sheets, batch_records(outcomes, problems), force)
     if problems:
         render_problems(problems, Console(stderr=True, soft_wrap=True, emoji=False))
     _print_task_errors(outcomes)
     if output_format == "json":
-        click.echo(json.dumps(batch_records(outcomes), indent=2, default=str))
+        click.echo(json.dumps(batch_records(outcomes, problems), indent=2, default=str))
         return
-    shown = summary.drop(columns=["key"])
+    shown = batch_frame(outcomes).drop(columns=["key", "error"])
     _console().print(frame_table(shown, f"Batch: {_count(len(outcomes), 'task')}"))
     if output is not None:
         click.echo(f"wrote {output}")

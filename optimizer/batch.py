@@ -18,6 +18,7 @@ from .engine import BASE, effective_scenario, strategy_name, with_solver_overrid
 from .errors import InputError, Problem
 from .runner import TaskOutcome
 from .scenario import load_scenario
+from .tables import with_integers
 from .tasks import Task, make_task
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -33,6 +34,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "conversions",
     "seconds",
     "cached",
+    "error",
     "key",
 )
 
@@ -101,35 +103,56 @@ def batch_tasks(
     return tasks, problems
 
 
-def batch_frame(outcomes: Sequence[TaskOutcome]) -> pd.DataFrame:
-    """The summary table: one row per scenario × strategy (its columns even when empty)."""
-    rows = []
-    for outcome in outcomes:
-        result = outcome.result or {}
-        kpis = result.get("kpis", {})
-        rows.append(
-            {
-                "file": outcome.task.source,
-                "scenario": outcome.task.data.get("name"),
-                "strategy": outcome.task.strategy or BASE,
-                "status": outcome.status,
-                "objective": result.get("objective"),
-                "spend": kpis.get("spend"),
-                "count": kpis.get("count"),
-                "reach": kpis.get("reach"),
-                "conversions": kpis.get("conversions"),
-                "seconds": round(outcome.seconds, 2),
-                "cached": outcome.cached,
-                "key": outcome.task.key[:12],
-            }
-        )
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+def batch_frame(outcomes: Sequence[TaskOutcome], problems: Sequence[Problem] = ()) -> pd.DataFrame:
+    """The summary table: one row per scenario × strategy (its columns even when empty), then
+    one ``error`` row per problem of a file left out.
+
+    ``error`` holds a task's error or the reason it was killed, and each problem's text.
+    """
+    rows = [_outcome_row(outcome) for outcome in outcomes]
+    rows += [_problem_row(problem) for problem in problems]
+    return with_integers(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)))
 
 
-def batch_records(outcomes: Sequence[TaskOutcome]) -> list[dict[str, Any]]:
-    """The JSON form: each task's result contract plus a ``batch`` block (file, key, error).
+def _outcome_row(outcome: TaskOutcome) -> dict[str, Any]:
+    """One task's summary row."""
+    result = outcome.result or {}
+    kpis = result.get("kpis", {})
+    return {
+        "file": outcome.task.source,
+        "scenario": outcome.task.data.get("name"),
+        "strategy": outcome.task.strategy or BASE,
+        "status": outcome.status,
+        "objective": result.get("objective"),
+        "spend": kpis.get("spend"),
+        "count": kpis.get("count"),
+        "reach": kpis.get("reach"),
+        "conversions": kpis.get("conversions"),
+        "seconds": round(outcome.seconds, 2),
+        "cached": outcome.cached,
+        "error": outcome.reason,
+        "key": outcome.task.key[:12],
+    }
 
-    A crashed task's full traceback is kept here (``batch.traceback``), never printed.
+
+def problem_text(problem: Problem) -> str:
+    """``where: message`` (the message alone when there is no place)."""
+    return f"{problem.where}: {problem.message}" if problem.where else problem.message
+
+
+def _problem_row(problem: Problem) -> dict[str, Any]:
+    """The summary row of a file left out: status ``error``, the problem in ``error``."""
+    return {"file": problem.source, "status": "error", "error": problem_text(problem)}
+
+
+def batch_records(
+    outcomes: Sequence[TaskOutcome], problems: Sequence[Problem] = ()
+) -> list[dict[str, Any]]:
+    """The JSON form: each task's result contract plus a ``batch`` block (file, key, error),
+    then ``{"status": "error", "batch": {…}}`` per problem of a file left out (key null).
+
+    ``batch.error`` holds a task's error or the reason it was killed. A crashed task's full
+    traceback is kept here (``batch.traceback``), never printed.
     """
     records = []
     for outcome in outcomes:
@@ -139,16 +162,26 @@ def batch_records(outcomes: Sequence[TaskOutcome]) -> list[dict[str, Any]]:
             "key": outcome.task.key,
             "cached": outcome.cached,
             "killed": outcome.killed,
-            "error": outcome.error,
+            "error": outcome.reason,
             "traceback": outcome.traceback,
         }
         records.append(record)
+    for problem in problems:
+        block = {"file": problem.source, "key": None, "cached": False, "killed": False}
+        block.update({"error": problem_text(problem), "traceback": None})
+        records.append({"status": "error", "batch": block})
     return records
 
 
-def problem_frame(problems: Sequence[Problem]) -> pd.DataFrame:
-    """Files left out of the batch, one row per problem."""
-    return pd.DataFrame(
-        [{"file": p.source, "where": p.where, "problem": p.message} for p in problems],
-        columns=["file", "where", "problem"],
-    )
+def problem_frame(
+    problems: Sequence[Problem], outcomes: Sequence[TaskOutcome] = ()
+) -> pd.DataFrame:
+    """Files left out of the batch, one row per problem, then each task that failed or was
+    killed (``where`` = ``task LABEL``, ``problem`` = its reason)."""
+    rows = [{"file": p.source, "where": p.where, "problem": p.message} for p in problems]
+    rows += [
+        {"file": o.task.source, "where": f"task {o.task.label}", "problem": o.reason}
+        for o in outcomes
+        if o.reason
+    ]
+    return pd.DataFrame(rows, columns=["file", "where", "problem"])

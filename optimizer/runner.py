@@ -3,9 +3,10 @@
 Backends:
 
 * a local pool of long-lived worker processes (``workers``, default the core count). Each
-  task gets a wall-clock limit in seconds; a worker that overruns it is killed (SIGKILL, so a
-  solver stuck in native code stops too), the task is recorded ``no_solution`` and a fresh
-  worker takes its place;
+  task gets a wall-clock limit in seconds, counted from the moment its worker starts it (a
+  fresh worker first imports the solver stack, which the limit does not cover); a worker that
+  overruns it is killed (SIGKILL, so a solver stuck in native code stops too), the task is
+  recorded ``no_solution`` and a fresh worker takes its place;
 * a Dask distributed cluster (``dask=ADDRESS``; ``distributed`` is imported only then). Each
   task with a limit runs in a child process of the Dask worker, killed when it overruns.
 """
@@ -13,6 +14,7 @@ Backends:
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import os
 import pickle
@@ -66,6 +68,15 @@ class TaskOutcome:
     def solved(self) -> bool:
         """True when a verified portfolio exists."""
         return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the task has no answer: its error, or the kill reason; None otherwise."""
+        if self.error:
+            return self.error
+        if self.killed and self.result and self.result.get("diagnosis"):
+            return str(self.result["diagnosis"][0])
+        return None
 
     def error_lines(self) -> list[str]:
         """The failure as lines for standard error (no traceback); empty when it did not fail.
@@ -126,6 +137,19 @@ def _killed_report(task: Task, limit: float) -> dict[str, Any]:
 # ---------------------------------------------------------------- local process pool
 
 
+# Modules a worker imports before it takes a task, so a fresh worker's first task is not
+# charged for them (the solve path imports PuLP, HiGHS and SciPy lazily).
+WARM_MODULES: tuple[str, ...] = (
+    "optimizer.tasks",
+    "optimizer.engine",
+    "optimizer.model",
+    "optimizer.fastpath",
+    "optimizer.fullpath",
+)
+STARTUP_SECONDS = 60.0  # a worker that has not started its task this long after it was sent
+STARTED = "started"  # a worker's acknowledgement that it begins the task it received
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """forkserver (modules preloaded once, cheap fresh workers) where available, else spawn."""
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -135,8 +159,16 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def _warm_up() -> None:
+    """Import :data:`WARM_MODULES` (start-up work that no task's limit should pay for)."""
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+
+
 def _worker_main(conn: Connection) -> None:
-    """Worker process: receive tasks, send reports, until told to stop (None) or orphaned."""
+    """Worker process: warm up, then receive tasks, acknowledge each (:data:`STARTED`) and send
+    its report, until told to stop (None) or orphaned."""
+    _warm_up()
     while True:
         try:
             task = conn.recv()
@@ -144,6 +176,7 @@ def _worker_main(conn: Connection) -> None:
             return
         if task is None:
             return
+        conn.send(STARTED)
         conn.send(execute(task))
 
 
@@ -156,13 +189,23 @@ class _Worker:
         self.process.start()
         child.close()
         self.task: Task | None = None
+        self.started = False
+        self.limit: float | None = None
         self.deadline = float("inf")
 
     def start(self, task: Task, limit: float | None) -> None:
-        """Send ``task``; it must finish within ``limit`` seconds (None = no limit)."""
-        self.task = task
-        self.deadline = time.monotonic() + limit if limit else float("inf")
+        """Send ``task``; it must finish within ``limit`` seconds (None = no limit) of the
+        worker's acknowledgement, which must come within :data:`STARTUP_SECONDS` plus ``limit``
+        (a worker stuck in start-up is stopped too)."""
+        self.task, self.limit, self.started = task, limit, False
+        self.deadline = time.monotonic() + limit + STARTUP_SECONDS if limit else float("inf")
         self.conn.send(task)
+
+    def acknowledged(self) -> None:
+        """The worker began the task: its wall-clock limit counts from now."""
+        self.started = True
+        if self.limit:
+            self.deadline = time.monotonic() + self.limit
 
     def kill(self) -> None:
         """Stop the process at once (SIGKILL) and reap it."""
@@ -217,6 +260,9 @@ def _collect(worker: _Worker, ready: list[Any], limit: float | None) -> TaskOutc
     if worker.conn in ready:
         try:
             report = worker.conn.recv()
+            if report == STARTED:
+                worker.acknowledged()
+                return None
         except (EOFError, OSError):
             worker.kill()
             code = worker.process.exitcode
@@ -232,8 +278,21 @@ def _collect(worker: _Worker, ready: list[Any], limit: float | None) -> TaskOutc
     if limit is not None and time.monotonic() >= worker.deadline:
         worker.kill()
         worker.task = None
+        if not worker.started:
+            return _report_to_outcome(task, _stuck_report(task, limit + STARTUP_SECONDS))
         return _report_to_outcome(task, _killed_report(task, limit))
     return None
+
+
+def _stuck_report(task: Task, waited: float) -> dict[str, Any]:
+    """A worker that never began ``task``: a crash (not stored, so a re-run tries again)."""
+    return {
+        "key": task.key,
+        "result": None,
+        "seconds": waited,
+        "error": f"worker process did not start the task within {waited:g} s",
+        "crashed": True,
+    }
 
 
 # ---------------------------------------------------------------- one task, one child process

@@ -5,7 +5,7 @@ A grid axis is a scenario setting and its values, e.g. ``budget`` = ``10k:200k:1
 dotted path (``constraints.max_influencers=5:40:5``). Several axes form their product.
 
 For budget axes the curve says, per strategy: the KPIs at every budget, the *marginal
-return* (KPI gained per extra 1,000 of budget between neighbouring grid points), the *knee*
+return* (KPI gained per extra 1,000 of budget between neighbouring solved grid points), the *knee*
 (the budget after which every further step returns less than a threshold) and the
 *minimum grid budget* whose optimum meets the targets.
 """
@@ -26,6 +26,7 @@ from .errors import InputError, Problem
 from .numbers import NumberFormatError, parse_amount, parse_fraction
 from .runner import TaskOutcome
 from .scenario import KPI_NAMES, Scenario
+from .tables import with_integers
 from .tasks import Task, make_task, rebuild_scenario
 
 MAX_POINTS = 10_000  # grid points per sweep (all axes multiplied), a guard against typos
@@ -193,8 +194,9 @@ def _describe(point: dict[str, float]) -> str:
 class SweepPoint:
     """One solved grid point with its place on the curve.
 
-    ``marginal`` is KPI gained per extra 1,000 of budget since the previous grid budget of the
-    same series (None for the first point, non-budget sweeps, or unsolved neighbours).
+    ``marginal`` is KPI gained per extra 1,000 of budget since the previous *solved* grid budget
+    of the same series, across any unsolved points between them (None for an unsolved point,
+    the first solved one, and non-budget sweeps).
     """
 
     outcome: TaskOutcome
@@ -289,11 +291,7 @@ def _analyse_series(summary: SeriesSummary, extra_targets: dict[str, float]) -> 
     if not points or BUDGET not in points[0].params:
         return
     points.sort(key=lambda p: p.params[BUDGET])
-    for previous, point in itertools.pairwise(points):
-        low, high = previous.kpi(summary.kpi), point.kpi(summary.kpi)
-        step = point.params[BUDGET] - previous.params[BUDGET]
-        if low is not None and high is not None and step > 0:
-            point.marginal = (high - low) / step * PER_BUDGET
+    _fill_marginals(points, summary.kpi)
     if summary.threshold is None:
         summary.threshold = _default_threshold(points, summary.kpi)
     summary.knee_budget = _knee(points, summary.threshold)
@@ -301,6 +299,19 @@ def _analyse_series(summary: SeriesSummary, extra_targets: dict[str, float]) -> 
         point.knee = summary.knee_budget is not None and point.params[BUDGET] == summary.knee_budget
     reaching = [p.params[BUDGET] for p in points if p.meets_targets]
     summary.min_budget = min(reaching) if reaching else None
+
+
+def _fill_marginals(points: list[SweepPoint], kpi: str) -> None:
+    """Each solved point's return per extra 1,000 since the previous *solved* budget (in place).
+
+    A point without a result (killed, infeasible, failed) is skipped, so the rise across it is
+    measured over the whole gap rather than lost.
+    """
+    solved = [(p, value) for p in points if (value := p.kpi(kpi)) is not None]
+    for (previous, low), (point, high) in itertools.pairwise(solved):
+        step = point.params[BUDGET] - previous.params[BUDGET]
+        if step > 0:
+            point.marginal = (high - low) / step * PER_BUDGET
 
 
 def _default_threshold(points: list[SweepPoint], kpi: str) -> float | None:
@@ -348,9 +359,9 @@ def curve_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
             row["knee"] = point.knee
             row["meets_targets"] = point.meets_targets
             row["cached"] = point.outcome.cached
-            row["error"] = point.outcome.error
+            row["error"] = point.outcome.reason
             rows.append(row)
-    return pd.DataFrame(rows)
+    return with_integers(pd.DataFrame(rows))
 
 
 def summary_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:

@@ -25,9 +25,24 @@ STATUS_STYLE = {
 }
 
 
+INTEGER_COLUMNS: tuple[str, ...] = ("count",)
+
+
+def with_integers(frame: pd.DataFrame, names: Sequence[str] = INTEGER_COLUMNS) -> pd.DataFrame:
+    """``frame`` with the columns ``names`` (where present) as nullable integers (``Int64``).
+
+    A missing value would otherwise turn a count column float (``25.0`` in CSV, ``25.00`` on
+    the terminal).
+    """
+    for name in names:
+        if name in frame.columns:
+            frame[name] = frame[name].astype("Int64")
+    return frame
+
+
 def _cell(value: Any) -> str:
     """A table cell: thousands separators, at most 2 decimals, blanks for missing values."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "yes" if value else ""

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from rich.console import Console
 
 import cli
 from optimizer.engine import solve
@@ -20,11 +22,13 @@ from optimizer.scenario import Scenario, load_scenario
 from optimizer.sweep import (
     analyse,
     apply_settings,
+    curve_frame,
     grid_points,
     parse_grid,
     parse_setting,
     sweep_tasks,
 )
+from optimizer.tables import frame_table, write_tables
 from optimizer.tasks import Task
 
 BUDGETS = "1k:9k:2k"
@@ -229,6 +233,50 @@ def test_knee_is_where_returns_stay_below_the_threshold() -> None:
     assert [p.marginal for p in summary.points][1:] == pytest.approx([10, 2, 8, 1, 0.5])
     assert summary.knee_budget == 4000
     assert [p.knee for p in summary.points] == [False, False, False, True, False, False]
+
+
+def test_marginals_and_knee_span_a_point_without_a_result() -> None:
+    """A killed point at 2k: the rise 10 → 30 happened across it, so the knee is at 3k (not at
+    the first budget, as when the 3k marginal was left blank)."""
+    killed = fake(2000, 0)
+    killed.result = {"status": "no_solution", "diagnosis": ["stopped: …"]}
+    killed.killed = True
+    curve = [fake(1000, 10), killed, fake(3000, 30), fake(4000, 31), fake(5000, 31.5)]
+    (summary,) = analyse(curve, threshold=5)
+    assert [p.marginal for p in summary.points] == [None, None, pytest.approx(10), 1, 0.5]
+    assert summary.knee_budget == 3000
+    assert [p.knee for p in summary.points] == [False, False, True, False, False]
+
+
+def test_counts_stay_integers_beside_a_point_without_a_result(tmp_path: Path) -> None:
+    solved = fake(1000, 10)
+    solved.result["kpis"]["count"] = 25
+    killed = fake(2000, 0)
+    killed.result = {"status": "no_solution", "diagnosis": ["stopped: …"]}
+    curve = curve_frame(analyse([solved, killed]))
+    write_tables(tmp_path / "curve.csv", {"curve": curve}, [])
+    rows = (tmp_path / "curve.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert [row.split(",")[header.index("count")] for row in rows[1:]] == ["25", ""]
+    console = Console(width=200, record=True)
+    console.print(frame_table(curve))
+    assert " 25 " in console.export_text() and "25.0" not in console.export_text()
+    write_tables(tmp_path / "curve.xlsx", {"curve": curve}, [])
+    sheet = pd.read_excel(tmp_path / "curve.xlsx")
+    assert sheet["count"].tolist()[0] == 25 and pd.isna(sheet["count"].tolist()[1])
+
+
+def test_the_curve_says_why_a_point_has_no_result() -> None:
+    killed = fake(2000, 0)
+    killed.result = {"status": "no_solution", "diagnosis": ["stopped: past the limit of 1 s"]}
+    killed.killed = True
+    failed = TaskOutcome(fake(3000, 0).task, None, error="roster.csv: row 2: bad")
+    curve = curve_frame(analyse([fake(1000, 10), killed, failed]))
+    assert curve["error"].fillna("").tolist() == [
+        "",
+        "stopped: past the limit of 1 s",
+        "roster.csv: row 2: bad",
+    ]
 
 
 def test_default_threshold_and_curves_that_never_flatten() -> None:
