@@ -268,10 +268,29 @@ def run_highs(
     other threads: LP re-solves, whose time limit HiGHS keeps, skip it. A run that has not
     stopped ``grace`` seconds after the deadline is abandoned (False): ``h`` must not be
     touched again (it is kept alive until its thread ends, and the next run waits for that:
-    see :func:`settle_abandoned`). Runs of several threads take turns (:func:`one_run`).
+    see :func:`settle_abandoned`). Runs of several threads take turns (:func:`one_run`). A run
+    abandoned earlier that is still going at ``deadline`` is not waited for past it: ``h`` is
+    then not run at all (False), and the caller ends by its deadline without an answer.
     """
-    with one_run():
-        return _run_now(h, deadline, time_limit, grace, interruptible)
+    with ONE_RUN:
+        if deadline is not None and not _abandoned_ended_by(deadline):
+            return False, 0.0
+        with one_run():
+            return _run_now(h, deadline, time_limit, grace, interruptible)
+
+
+def _abandoned_ended_by(deadline: float) -> bool:
+    """Wait for the runs abandoned earlier, but not past ``deadline`` (perf_counter seconds):
+    True when none is left. One still going is not given up on (see :func:`settle_abandoned`):
+    a later solve with more time waits for it again."""
+    while _abandoned:
+        run = _abandoned[-1]
+        stopped, _status = run.wait(max(deadline - time.perf_counter(), 0.0))
+        if not stopped:
+            return False
+        _abandoned.pop()
+        _given_up[:] = [other for other in _given_up if other is not run]
+    return True
 
 
 def _run_now(

@@ -221,6 +221,25 @@ def test_an_abandoned_run_that_does_not_end_is_an_error_not_a_hang(abandoned_run
     assert bounds._abandoned == [] and bounds._given_up == []
 
 
+def test_a_run_abandoned_earlier_is_not_waited_for_past_the_next_deadline(abandoned_run):
+    """A diagnosis re-solve abandoned at its deadline held the next solve of the process
+    past its own limit (5.9 s for a 3 s limit). The next run now waits only until its
+    deadline; it then has no answer, and the abandoned run is waited for by later solves."""
+    import optimizer.bounds as bounds
+
+    scenario, prepared = _launch(None)
+    from optimizer.arrays import build_arrays
+
+    model = build_arrays(scenario, prepared.roster, prepared.overlap)
+    started = time.perf_counter()
+    answer = bounds.solve_sub(model, np.arange(model.n), False, deadline=started + 0.2)
+    assert answer.status == "abandoned" and answer.x is None
+    assert time.perf_counter() - started < 0.8  # the abandoned run has about 1 s to go
+    assert bounds._abandoned == [abandoned_run] and bounds._given_up == []
+    later = bounds.solve_sub(model, np.arange(model.n), False, deadline=time.perf_counter() + 30)
+    assert later.status == "optimal" and bounds._abandoned == []
+
+
 def test_a_plain_pulp_solve_waits_for_an_abandoned_run_too(abandoned_run):
     """PuLP's own HiGHS runs in the calling thread, outside highspy's lock: it must not
     overlap with a run left at a deadline either (the diagnosis without a limit uses it)."""
