@@ -27,12 +27,11 @@ import scipy.sparse as sp
 
 from .candidates import Candidates, group_values, select_candidates
 from .funnel import KPI_COLUMNS
-from .overlap import COVER_SECONDS, OverlapGraph, conflict_cover
+from .overlap import OverlapGraph, conflict_cover, cover_seconds
 from .roster import Roster
 from .scenario import Goal, Scenario
 
 INF = float("inf")
-COVER_SHARE = 0.4  # of a time limit, at most, for growing conflict cliques (then pairs)
 
 
 def unsupported_reason(scenario: Scenario) -> str | None:
@@ -207,8 +206,7 @@ def build_arrays(
     conflict_rows = clique_rows = 0
     if theta is not None:
         sel = both & conflict
-        limit = scenario.solver.time_limit  # the cover is built before any deadline check
-        seconds = None if limit is None else min(COVER_SECONDS, COVER_SHARE * limit)
+        seconds = cover_seconds(scenario)  # the cover is built before any deadline check
         alone, cliques = conflict_cover(slot[overlap.i[sel]], slot[overlap.j[sel]], seconds=seconds)
         add_rows(alone.ravel(), np.full(len(alone), 2), 1.0, ["conflict"] * len(alone))
         add_packing(cliques, 1.0, ["conflict"] * len(cliques))

@@ -243,6 +243,17 @@ def _pairs_in_groups(positions: np.ndarray, later: np.ndarray) -> tuple[np.ndarr
 
 
 COVER_SECONDS = 10.0  # the greedy cover grows cliques this long; edges left are pair rows
+COVER_SHARE = 0.4  # of a time limit, at most, for growing cliques (the model is built first)
+
+
+def cover_seconds(scenario: Scenario) -> float | None:
+    """How long the fast path's cover of ``scenario``'s conflicts may grow cliques (None: the
+    default). The full model keeps the default: its pair rows are PuLP rows, slow to build,
+    so fewer cliques would cost more time than they save."""
+    limit = scenario.solver.time_limit
+    return None if limit is None else min(COVER_SECONDS, COVER_SHARE * limit)
+
+
 DENSE_COVER_NODES = 4_000  # conflict graphs on at most this many nodes and with …
 DENSE_COVER_DEGREE = 16  # … at least this many edges per node are covered on a matrix
 
