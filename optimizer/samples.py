@@ -94,6 +94,8 @@ def read_samples(
             frame = pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False)
     except (ValueError, KeyError, OSError, pd.errors.ParserError) as exc:
         raise InputError.single(source, "header", f"cannot read columns {columns}: {exc}") from None
+    if frame.empty:  # a header alone: nothing to count overlap from
+        raise InputError.single(source, "", "no sample rows (only a header)")
     frame = frame[columns].astype(str).apply(lambda c: c.str.strip())
     frame.columns = ["influencer", "follower"]
     bad = frame.index[(frame["influencer"] == "") | (frame["follower"] == "")].to_numpy()

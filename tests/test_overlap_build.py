@@ -141,3 +141,15 @@ def test_a_column_not_in_the_samples_is_named_with_the_columns_there(
     (problem,) = caught.value.problems
     assert (problem.source, problem.where) == (str(path), "column who")
     assert problem.message == "not in the file (its columns: influencer, follower)"
+
+
+def test_a_samples_file_with_only_a_header_is_an_input_error(tmp_path: Path) -> None:
+    """It wrote two empty tables and exited 0."""
+    path = tmp_path / "follows.csv"
+    path.write_text("influencer,follower\n")
+    with pytest.raises(InputError) as caught:
+        read_samples(path)
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.message) == (str(path), "no sample rows (only a header)")
+    result = CliRunner().invoke(main, ["overlap", "build", str(path), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and not (tmp_path / "o").exists()
