@@ -33,7 +33,8 @@ def needs_relaxed_bound(built: BuiltModel, scenario: Scenario) -> bool:
 
 
 def _without_reach_target(scenario: Scenario) -> Scenario:
-    """``scenario`` with no reach target (the relaxed model's target is checked by its rows)."""
+    """``scenario`` with no reach target (the relaxed model's target is checked by its rows).
+    A copy, not ``with_overrides``: revalidated, minimize_cost with no target is refused."""
     targets = scenario.constraints.targets.model_copy(update={"reach": None})
     constraints = scenario.constraints.model_copy(update={"targets": targets})
     copy = scenario.model_copy(update={"constraints": constraints})

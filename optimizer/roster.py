@@ -239,13 +239,14 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     problems.extend(_check_cells(frame, source, estimate_blanks, flagged))
     if problems:
         raise InputError(problems)
+    tiers = assign_tiers(frame["followers"].to_numpy(), scenario.tier_bounds())
     if "tier" in raw.columns:  # e.g. a picks file written by `-o`, read back as a roster
-        _check_given_tiers(frame, scenario, source)
+        _check_given_tiers(frame, tiers, source)
 
     frame = frame[keep].reset_index(drop=True)
     frame["platform"] = _text_or(frame, "platform", "other").str.lower()
     frame["niche"] = _text_or(frame, "niche", "general").str.lower()
-    frame["tier"] = assign_tiers(frame["followers"].to_numpy(), scenario.tier_bounds())
+    frame["tier"] = tiers[keep]
     cost, estimated = estimate_costs(frame, card or RateCard())
     frame["cost"] = cost
     frame["cost_estimated"] = estimated
@@ -259,12 +260,11 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     return Roster(derive_kpis(frame), source, [*table.notes, *warnings], warnings)
 
 
-def _check_given_tiers(frame: pd.DataFrame, scenario: Scenario, source: str) -> None:
-    """A roster's own ``tier`` column must agree with the tiers the scenario computes from
-    followers (blank cells aside): the computed ones are used, so a column that disagrees
-    would be silently overruled. Raises InputError naming the first rows that differ."""
+def _check_given_tiers(frame: pd.DataFrame, computed: np.ndarray, source: str) -> None:
+    """A roster's own ``tier`` column must agree with ``computed``, the tiers the scenario
+    gives by followers (blank cells aside): the computed ones are used, so a column that
+    disagrees would be silently overruled. Raises InputError naming the first rows that differ."""
     given = _texts(frame["tier"]).to_numpy(dtype=str)
-    computed = np.asarray(assign_tiers(frame["followers"].to_numpy(), scenario.tier_bounds()))
     same = np.char.lower(given) == np.char.lower(computed.astype(str))  # tier names: any case
     differ = np.flatnonzero((given != "") & ~same)
     if not len(differ):

@@ -53,14 +53,14 @@ class OverlapTables:
 
 
 def _header(path: Path) -> list[str] | None:
-    """The column names of a CSV or Parquet file (None when it cannot be read so far)."""
+    """The column names of a CSV or Parquet file (None when even they cannot be read)."""
     try:
         if path.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq
 
             return list(pq.read_schema(path).names)
         return [str(c) for c in pd.read_csv(path, nrows=0, dtype=str).columns]
-    except Exception:  # the full read below reports what is wrong with the file
+    except Exception:  # the caller then reports the full read's error
         return None
 
 
@@ -79,20 +79,20 @@ def read_samples(
     if not path.exists():
         raise InputError.single(source, "", "file not found")
     columns = [influencer_column, follower_column]
-    header = _header(path)
-    missing = [c for c in columns if header is not None and c not in header]
-    if missing:
-        found = ", ".join(map(str, header or [])) or "none"
-        raise InputError(
-            Problem(source, f"column {name}", f"not in the file (its columns: {found})")
-            for name in missing
-        )
     try:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path, columns=columns)
         else:
             frame = pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False)
     except (ValueError, KeyError, OSError, pd.errors.ParserError) as exc:
+        header = _header(path)  # read only now, to name a missing column plainly
+        missing = [c for c in columns if header is not None and c not in header]
+        if missing:
+            found = ", ".join(map(str, header or [])) or "none"
+            raise InputError(
+                Problem(source, f"column {name}", f"not in the file (its columns: {found})")
+                for name in missing
+            ) from None
         raise InputError.single(source, "header", f"cannot read columns {columns}: {exc}") from None
     if frame.empty:  # a header alone: nothing to count overlap from
         raise InputError.single(source, "", "no sample rows (only a header)")
