@@ -26,6 +26,14 @@ NO_TIME_TO_NAME = (
     "the time limit left no time to name the clashing rules (elastic re-solves): solve "
     "again with a longer --time-limit, or none, to get them"
 )
+# the elastic re-solves may take this long in all (seconds), with or without a time limit:
+# proving the smallest total slack can take far longer than proving the brief infeasible
+# (seconds against minutes on dense conflict graphs), and the verdict should not wait on it
+DIAGNOSIS_SECONDS = 10.0
+NOT_NAMED_IN_TIME = (
+    "the clashing rules could not be named within the diagnosis's time box (elastic "
+    "re-solves): relax targets, mix minimums or overlap limits one at a time"
+)
 
 
 def _money(value: float) -> str:
@@ -123,12 +131,14 @@ def explain_infeasible(
     overlap: OverlapGraph,
     candidates: Candidates,
     deadline: float | None = None,
+    seconds: float | None = None,
 ) -> list[str]:
     """Quick data checks first, then an elastic re-solve; a generic reason as a last resort.
 
     ``deadline`` (``time.perf_counter()`` seconds) is the solve's time limit, if it has one:
     the elastic re-solves stop by it, and are skipped (the reason says so) when building
-    their model would not fit in the time left."""
+    their model would not fit in the time left. Whatever the deadline, their solving gets
+    at most ``seconds`` in all (default ``DIAGNOSIS_SECONDS``; their builds come on top)."""
     reasons = include_clashes(scenario, roster, candidates)
     reasons += include_conflicts(scenario, roster, overlap)
     reasons += budget_clashes(scenario, roster, candidates)
@@ -138,11 +148,22 @@ def explain_infeasible(
     # neither the build nor reading the answer back can be interrupted: the re-solves stop one
     # build's time before the deadline, and start only if their build ends before that
     solve_by = None if deadline is None else deadline - build
+    # up to three re-solves, each with a build: the box is for their solving
+    box = DIAGNOSIS_SECONDS if seconds is None else seconds
+    boxed_by = time.perf_counter() + box + 3 * build
+    box_first = solve_by is None or boxed_by < solve_by
+    stop = boxed_by if solve_by is None else min(boxed_by, solve_by)
     reasons = elastic_reasons(
-        scenario, roster, overlap, scenario.solver, deadline=solve_by, build_seconds=build
+        scenario,
+        roster,
+        overlap,
+        scenario.solver,
+        deadline=stop,
+        build_seconds=build,
+        stopped_by="the diagnosis's time box" if box_first else "the time limit",
     )
-    if not reasons and solve_by is not None and time.perf_counter() + build >= solve_by:
-        return [NO_TIME_TO_NAME]
+    if not reasons and time.perf_counter() + build >= stop:
+        return [NOT_NAMED_IN_TIME if box_first else NO_TIME_TO_NAME]
     if not reasons:
         reasons.append(
             "no portfolio satisfies all rules together (no single rule explains it: "
@@ -176,6 +197,7 @@ def elastic_reasons(
     alternatives: int = 3,
     deadline: float | None = None,
     build_seconds: float = 0.0,
+    stopped_by: str = "the time limit",
 ) -> list[str]:
     """Rules to relax, and by how much, found by elastic re-solves.
 
@@ -185,7 +207,8 @@ def elastic_reasons(
     are then held rigid and the re-solve repeated, to offer other ways out ("or: …").
     With a ``deadline`` (``time.perf_counter()`` seconds) every re-solve stops by it, and no
     new one starts unless its model's build (``build_seconds``, estimated) ends before it; a
-    re-solve stopped by it gives amounts that are one way out, not proven the smallest.
+    re-solve stopped by it gives amounts that are one way out, not proven the smallest
+    (its reason says so, naming ``stopped_by``, what set the deadline).
     """
     from .model import build_model  # lazy: PuLP only when a re-solve is needed
 
@@ -208,7 +231,7 @@ def elastic_reasons(
         proven = outcome.status is Status.OPTIMAL
         words = "; ".join(_describe(rule, amount, proven) for rule, amount in relaxed)
         if not proven:
-            words += " (found before the time limit stopped the re-solve: a smaller change may do)"
+            words += f" (found before {stopped_by} stopped the re-solve: a smaller change may do)"
         reasons.append(words if attempt == 0 else f"or: {words}")
         rigid.update(rule.name for rule, _ in relaxed)
     return reasons
