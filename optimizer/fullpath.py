@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pulp
@@ -65,6 +66,39 @@ def _fails_recheck(
     return bool(check_selection(scenario, roster, overlap, picked, claimed, outcome.bound))
 
 
+@dataclass(frozen=True)
+class GreedyStart:
+    """The verified greedy portfolio (roster positions) and its objective as reported."""
+
+    picked: list[int]
+    value: float
+
+
+def greedy_start(
+    scenario: Scenario, roster: Roster, overlap: OverlapGraph, candidates: Candidates
+) -> GreedyStart | None:
+    """The greedy portfolio the full model starts from, and falls back on; None when the
+    array model does not cover the scenario or the greedy finds no verified portfolio."""
+    if unsupported_reason(scenario) is not None:
+        return None
+    model = build_arrays(scenario, roster, overlap, candidates)
+    x = greedy_slots(model)  # not cut short: the greedy portfolio is the floor
+    answer = verified(scenario, roster, overlap, model, x)
+    return None if answer is None else GreedyStart(answer.picked, model.reported(answer.value))
+
+
+def greedy_only(start: GreedyStart | None, scenario: Scenario, seconds: float) -> PathAnswer:
+    """The answer when the full model's build passed the deadline: the greedy portfolio,
+    ``feasible`` with no bound, or ``no_solution`` without one."""
+    reason = {"fallback": "greedy (the model's build passed the time limit)"}
+    solver = scenario.solver.name.lower()
+    if start is None:
+        outcome = SolveOutcome(Status.NO_SOLUTION, None, None, None, seconds, solver)
+        return PathAnswer(outcome, None, model_size=reason)
+    outcome = SolveOutcome(Status.FEASIBLE, start.value, None, None, seconds, solver)
+    return PathAnswer(outcome, list(start.picked), model_size=reason)
+
+
 def run_full(
     built: BuiltModel,
     scenario: Scenario,
@@ -72,10 +106,11 @@ def run_full(
     overlap: OverlapGraph,
     candidates: Candidates,
     started: float,
-    warm: bool = True,
     recheck: Scenario | None = None,
+    start: GreedyStart | None = None,
 ) -> PathAnswer:
-    """Solve the full PuLP model by the deadline, warm-started from the greedy portfolio.
+    """Solve the full PuLP model by the deadline, warm-started from the greedy portfolio
+    ``start`` (:func:`greedy_start`), if any.
 
     When HiGHS stops without a better portfolio than the greedy one (or is abandoned), the
     greedy portfolio is the answer (``feasible``), with HiGHS's bound when it proved one.
@@ -86,17 +121,13 @@ def run_full(
     deadline = Deadline.start(started, settings.time_limit)
     greedy: list[int] | None = None
     greedy_value = None
-    if warm and unsupported_reason(scenario) is None:
-        model = build_arrays(scenario, roster, overlap, candidates)
-        x = greedy_slots(model)  # not cut short: the greedy portfolio is the floor
-        answer = verified(scenario, roster, overlap, model, x)
-        if answer is not None:
-            greedy, greedy_value = answer.picked, model.reported(answer.value)
-            chosen = set(greedy)
-            for var, position in zip(built.x, candidates.positions, strict=True):
-                var.setInitialValue(1.0 if int(position) in chosen else 0.0)
-            for i, j, _shared, y in built.pair_vars:
-                y.setInitialValue(1.0 if i in chosen and j in chosen else 0.0)
+    if start is not None:
+        greedy, greedy_value = start.picked, start.value
+        chosen = set(greedy)
+        for var, position in zip(built.x, candidates.positions, strict=True):
+            var.setInitialValue(1.0 if int(position) in chosen else 0.0)
+        for i, j, _shared, y in built.pair_vars:
+            y.setInitialValue(1.0 if i in chosen and j in chosen else 0.0)
     solver = deadline_solver(settings, deadline.at)
     if isinstance(solver, pulp.HiGHS) and greedy:  # PuLP warns when no variable has a value
         solver.optionsDict["warmStart"] = True

@@ -7,6 +7,7 @@ overlapping, non-conflicting pairs, when reach counts). See docs/model.md for th
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,10 +15,17 @@ import pulp
 
 from .candidates import Candidates, group_values, select_candidates
 from .funnel import KPI_COLUMNS
-from .overlap import OverlapGraph, clique_cover
+from .overlap import COVER_SECONDS, OverlapGraph, conflict_cover
 from .reach import load_reach
 from .roster import Roster
 from .scenario import Goal, GroupRule, Scenario
+
+
+class BuildOverrun(Exception):
+    """The model's build passed its wall-clock deadline (``build_model(..., deadline=)``)."""
+
+
+ROWS_PER_CLOCK_CHECK = 1024  # the long loops read the clock once per this many rows
 
 
 @dataclass
@@ -38,6 +46,19 @@ class BuiltModel:
     reach_margin: float = 1.0  # reach targets are multiplied by this (see add_targets)
     # package discounts: (v_k, −discount·cost_k, candidate slot k); v_k = x_k ∧ package active
     discount_terms: list[tuple[pulp.LpVariable, float, int]] = field(default_factory=list)
+    deadline: float | None = None  # time.perf_counter() seconds the build must end by
+
+    def on_time(self, done: int = 0) -> None:
+        """Raise :class:`BuildOverrun` when the deadline has passed (read once per
+        :data:`ROWS_PER_CLOCK_CHECK` rows ``done`` by a loop)."""
+        if self.deadline is None or done % ROWS_PER_CLOCK_CHECK:
+            return
+        if time.perf_counter() > self.deadline:
+            raise BuildOverrun
+
+    def seconds_left(self) -> float | None:
+        """Seconds to the deadline (at least 0), or None without one."""
+        return None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.0)
 
     def picked(self) -> list[int]:
         """Roster positions of the candidates the solver's current solution picks (x > 0.5)."""
@@ -105,12 +126,16 @@ def build_model(
     elastic: bool = False,
     rigid: frozenset[str] = frozenset(),
     raise_reach_target: bool = True,
+    deadline: float | None = None,
 ) -> BuiltModel:
     """The full MIP of one (effective) scenario; ``elastic`` lets user rules bend (diagnosis).
 
     ``raise_reach_target``: a reach model that may over-count (Sainsbury) raises a reach
     target by its margin, so the exact reach meets it (a restriction); False keeps the target
     as written (a relaxation: for bounds and for the diagnosis).
+    ``deadline`` (``time.perf_counter()`` seconds): the conflict cover and the row loops of
+    the conflict and de-duplication rows (the long ones) stop there, raising
+    :class:`BuildOverrun`; the coverage and Sainsbury reach models are built without a check.
     """
     candidates = select_candidates(scenario, roster)
     sense = pulp.const.LpMaximize if scenario.goal is Goal.MAXIMIZE_VALUE else pulp.const.LpMinimize
@@ -118,14 +143,17 @@ def build_model(
     positions = candidates.positions
     x = problem.add_variable_matrix("x", [int(p) for p in positions], cat="Binary")
     built = BuiltModel(problem, candidates, x, [], scenario.goal, elastic=elastic, rigid=rigid)
+    built.deadline = deadline
     slot = {int(p): k for k, p in enumerate(positions)}
 
     needs_reach = (
         scenario.objective.reach > 0 and scenario.goal is Goal.MAXIMIZE_VALUE
     ) or scenario.constraints.targets.reach is not None
-    conflicts = set(overlap.conflicts(scenario.constraints.max_pair_overlap))
+    inside = np.zeros(len(overlap.i), dtype=bool)  # per edge: both ends are candidates
+    inside[overlap.among(positions)] = True
+    conflict = inside & overlap.conflict_mask(scenario.constraints.max_pair_overlap)
     if needs_reach:
-        add_reach_model(built, scenario, roster, overlap, slot, conflicts)
+        add_reach_model(built, scenario, roster, overlap, slot, inside & ~conflict)
         if not raise_reach_target:
             built.reach_margin = 1.0
 
@@ -134,11 +162,14 @@ def build_model(
     add_budget(built, scenario, roster)
     add_count_limits(built, scenario)
     add_mix_rules(built, scenario, roster)
-    add_conflicts(built, conflicts, slot, roster)
+    built.on_time()
+    add_conflicts(built, overlap, conflict, slot, roster)
+    built.on_time()
     add_includes(built, scenario, roster, slot)
     add_resource_limits(built, scenario, roster)
     add_creator_limits(built, scenario, roster)
     add_targets(built, scenario, roster)
+    built.on_time()
     if elastic:
         problem.sense = pulp.const.LpMinimize
         problem.setObjective(
@@ -153,7 +184,7 @@ def add_reach_model(
     roster: Roster,
     overlap: OverlapGraph,
     slot: dict[int, int],
-    conflicts: set[tuple[int, int]],
+    pairable: np.ndarray,
 ) -> None:
     """De-duplicated reach by ``scenario.reach.method``: pairwise (default), coverage, sainsbury.
 
@@ -162,25 +193,31 @@ def add_reach_model(
     """
     data = load_reach(scenario, roster)
     if data is None:
-        add_pair_variables(built, overlap, slot, conflicts)
+        add_pair_variables(built, overlap, slot, pairable)
         return
     built.reach_terms = data.add_to_model(built.problem, built.x, built.candidates.positions)
     built.reach_margin = data.target_margin
 
 
 def add_pair_variables(
-    built: BuiltModel, overlap: OverlapGraph, slot: dict[int, int], conflicts: set[tuple[int, int]]
+    built: BuiltModel, overlap: OverlapGraph, slot: dict[int, int], pairable: np.ndarray
 ) -> None:
-    """``y_ij ≥ x_i + x_j − 1`` for every overlapping candidate pair that may both be hired."""
-    pairs = [
-        (i, j, shared)
-        for i, j, _share, shared in overlap.pairs()
-        if i in slot and j in slot and (i, j) not in conflicts and shared > 0
-    ]
+    """``y_ij ≥ x_i + x_j − 1`` for every overlapping candidate pair that may both be hired
+    (``pairable``: per edge of ``overlap``, both ends candidates and no conflict)."""
+    keep = pairable & (overlap.shared_reach > 0)
+    pairs = list(
+        zip(
+            overlap.i[keep].tolist(),
+            overlap.j[keep].tolist(),
+            overlap.shared_reach[keep].tolist(),
+            strict=True,
+        )
+    )
     if not pairs:
         return
     y = built.problem.add_variable_matrix("y", range(len(pairs)), lowBound=0, upBound=1)
     for k, (i, j, shared) in enumerate(pairs):
+        built.on_time(k)
         expr = _affine([(y[k], 1.0), (built.x[slot[i]], -1.0), (built.x[slot[j]], -1.0)])
         _add(built, expr, ">=", -1.0, f"reach_dedup_{i}_{j}")
         built.pair_vars.append((i, j, shared, y[k]))
@@ -341,20 +378,29 @@ def _add_group_rule(
 
 
 def add_conflicts(
-    built: BuiltModel, conflicts: set[tuple[int, int]], slot: dict[int, int], roster: Roster
+    built: BuiltModel,
+    overlap: OverlapGraph,
+    conflict: np.ndarray,
+    slot: dict[int, int],
+    roster: Roster,
 ) -> None:
-    """At most one of each conflicting pair, strengthened into clique rows Σ_K x_i ≤ 1."""
-    edges = [(i, j) for i, j in conflicts if i in slot and j in slot]
+    """At most one of each conflicting pair (``conflict``: per edge of ``overlap``, among
+    candidates), strengthened into clique rows Σ_K x_i ≤ 1 (:func:`conflict_cover`)."""
     ids = roster.ids
-    for clique in clique_cover(edges):
+    left = built.seconds_left()  # the cover may grow cliques until the deadline, at most
+    seconds = None if left is None else min(COVER_SECONDS, left)
+    alone, cliques = conflict_cover(overlap.i[conflict], overlap.j[conflict], seconds=seconds)
+    built.on_time()
+    for k, (a, b) in enumerate(alone.tolist()):
+        built.on_time(k)
+        expr = _affine([(built.x[slot[a]], 1.0), (built.x[slot[b]], 1.0)])
+        _add(built, expr, "<=", 1.0, f"overlap_conflict_{safe_name(ids[a])}_{safe_name(ids[b])}")
+        built.conflict_rows += 1
+    for k, clique in enumerate(cliques):
+        built.on_time(k)
         expr = _affine([(built.x[slot[i]], 1.0) for i in clique])
-        if len(clique) == 2:
-            name = f"overlap_conflict_{safe_name(ids[clique[0]])}_{safe_name(ids[clique[1]])}"
-            built.conflict_rows += 1
-        else:
-            name = f"overlap_clique_{built.clique_rows}_{len(clique)}_members"
-            built.clique_rows += 1
-        _add(built, expr, "<=", 1.0, name)
+        _add(built, expr, "<=", 1.0, f"overlap_clique_{built.clique_rows}_{len(clique)}_members")
+        built.clique_rows += 1
 
 
 def add_includes(

@@ -248,8 +248,9 @@ COVER_SHARE = 0.4  # of a time limit, at most, for growing cliques (the model is
 
 def cover_seconds(scenario: Scenario) -> float | None:
     """How long the fast path's cover of ``scenario``'s conflicts may grow cliques (None: the
-    default). The full model keeps the default: its pair rows are PuLP rows, slow to build,
-    so fewer cliques would cost more time than they save."""
+    default). The full model keeps the default, cut only by its build's deadline (past which
+    it stops anyway): its pair rows are PuLP rows, slow to build, so fewer cliques would cost
+    more time than they save."""
     limit = scenario.solver.time_limit
     return None if limit is None else min(COVER_SECONDS, COVER_SHARE * limit)
 

@@ -100,3 +100,16 @@ def with_relaxed_bound(
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     chosen = replace(answer.outcome, status=status, bound=bound, gap=gap, seconds=seconds)
     return PathAnswer(chosen, picked, model_size=size)
+
+
+def without_relaxed_bound(restricted: PathAnswer) -> PathAnswer:
+    """The restricted solve alone, when the relaxed model could not be built in time: its
+    bound is of the raised target (not valid for the brief), so none is claimed, and a
+    portfolio is ``feasible`` at best."""
+    outcome = restricted.outcome
+    if outcome.status in (Status.OPTIMAL, Status.FEASIBLE):
+        outcome = replace(outcome, status=Status.FEASIBLE, bound=None, gap=None)
+    else:
+        outcome = replace(outcome, status=Status.NO_SOLUTION, bound=None, gap=None)
+    size = {**restricted.model_size, "relaxed_target_status": "not built (time limit)"}
+    return replace(restricted, outcome=outcome, model_size=size)

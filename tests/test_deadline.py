@@ -361,3 +361,37 @@ h.wait(-1.0)
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("after 0\n"), done.stdout
+
+
+def test_the_full_models_build_stops_at_the_deadline_with_the_greedy_portfolio(large):
+    """The PuLP build of 20,000 candidates takes seconds (it cannot be handed to HiGHS in
+    parts): under a 1 s limit it stops at the deadline, and the greedy portfolio, found
+    first, is the answer — `feasible`, no bound. It used to finish the build, ~5 s late."""
+    from optimizer.candidates import select_candidates
+    from optimizer.fullpath import greedy_start
+
+    scenario, prepared = large
+    scenario = _fast_post(with_solver_overrides(scenario, time_limit=1.0, strategy="full"))
+    candidates = select_candidates(scenario, prepared.roster)
+    start = greedy_start(scenario, prepared.roster, prepared.overlap, candidates)
+    assert start is not None
+    started = time.perf_counter()
+    result = solve(scenario, prepared=prepared)
+    elapsed = time.perf_counter() - started
+    assert result.status is Status.FEASIBLE
+    assert result.model_size["fallback"] == "greedy (the model's build passed the time limit)"
+    assert result.bound is None and result.gap is None
+    assert sorted(result.selected) == sorted(prepared.roster.ids[p] for p in start.picked)
+    assert result.objective == pytest.approx(start.value)
+    assert elapsed < 1.0 + SLACK
+
+
+def test_a_build_past_its_deadline_stops() -> None:
+    """``build_model`` with a deadline already passed raises, and without one builds."""
+    from optimizer.model import BuildOverrun, build_model
+
+    scenario, prepared = _launch(None)
+    with pytest.raises(BuildOverrun):
+        build_model(scenario, prepared.roster, prepared.overlap, deadline=time.perf_counter())
+    built = build_model(scenario, prepared.roster, prepared.overlap)
+    assert built.problem.numConstraints() > 0

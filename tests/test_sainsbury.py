@@ -390,3 +390,28 @@ def test_the_relaxed_solve_keeps_its_bound_with_either_solver(
     assert not [r for r in caplog.records if "set aside" in r.getMessage()]
     assert result.selected == ["i01"] and result.objective == pytest.approx(expected)
     assert result.bound == pytest.approx(bound) and result.status is Status.FEASIBLE
+
+
+def test_no_relaxed_model_in_time_means_no_bound_and_no_optimal_claim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the target-as-written model cannot be built by the deadline, the raised target's
+    answer (i01: the raised target cuts i02 off) stands alone: its bound is not the brief's,
+    so the result is `feasible` with no bound, never `optimal`."""
+    from optimizer import model
+
+    build = model.build_model
+
+    def no_relaxed_model(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("raise_reach_target") is False:
+            raise model.BuildOverrun
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(model, "build_model", no_relaxed_model)
+    settings = {"budget": 100, "objective": {"engagement": 1}}
+    constraints = {"targets": {"reach": 10_000}}
+    result = solve(_two_creators(tmp_path, {**settings, "constraints": constraints}))
+    assert result.selected == ["i01"]
+    assert result.status is Status.FEASIBLE
+    assert result.bound is None and result.gap is None
+    assert result.model_size["relaxed_target_status"] == "not built (time limit)"
