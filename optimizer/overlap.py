@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # NetworkX is imported only when a graph view is asked for
     import networkx as nx
 
 PAIR_COLUMNS = ("a", "b", "shared")
-MAX_CLIQUE_SIZE = 64
+MAX_CLIQUE_SIZE = 5_000  # a row per clique of up to this many; dense graphs: few, big rows
 
 
 @dataclass
