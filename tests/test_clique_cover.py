@@ -187,3 +187,13 @@ def test_a_cover_out_of_time_leaves_the_rest_as_pairs_and_stays_valid(seconds):
         assert all(len(c) == 2 for c in cover) and len(cover) == len(edges)
     else:
         assert any(len(c) > 2 for c in cover)
+
+
+@pytest.mark.parametrize("n", [30, 120, 900])
+def test_a_complete_conflict_graph_is_one_row(n: int) -> None:
+    """One niche where every pair shares too much: one clique of all n (with cliques capped
+    at 64 it took ~n²/4,000 rows, and past 1,700 nodes the time box left millions of pairs)."""
+    u, v = np.triu_indices(n, 1)
+    alone, cliques = conflict_cover(u, v)
+    assert len(alone) == 0
+    assert cliques == [list(range(n))]
