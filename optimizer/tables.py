@@ -40,14 +40,17 @@ def with_integers(frame: pd.DataFrame, names: Sequence[str] = INTEGER_COLUMNS) -
     return frame
 
 
-def _cell(value: Any) -> str:
-    """A table cell: thousands separators, at most 2 decimals, blanks for missing values."""
+def _cell(value: Any, as_given: bool = False) -> str:
+    """A table cell: thousands separators, at most 2 decimals, blanks for missing values.
+    ``as_given``: an amount the user chose (a budget), its cents kept even above 100."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, float) and as_given and not value.is_integer():
+        return f"{value:,.2f}"
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
     return str(value)
@@ -62,7 +65,8 @@ def frame_table(frame: pd.DataFrame, title: str | None = None) -> Table:
     for row in frame.itertuples(index=False):
         cells = []
         for name, value in zip(frame.columns, row, strict=True):
-            text = _cell(value.item() if hasattr(value, "item") else value)
+            plain = value.item() if hasattr(value, "item") else value
+            text = _cell(plain, as_given="budget" in str(name))
             style = STATUS_STYLE.get(text) if name == "status" else None
             cells.append(f"[{style}]{text}[/{style}]" if style else text)
         table.add_row(*cells)

@@ -317,3 +317,13 @@ def test_cli_sweep_needs_a_grid(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli.main, ["sweep", str(path)])
     assert result.exit_code == 2
     assert "--budget" in result.output
+
+
+def test_a_budget_with_cents_is_shown_as_given() -> None:
+    """`--budget 30000.5` is solved at 30,000.50: the terminal table says so (it showed
+    30,000), while KPIs above 100 keep no decimals."""
+    curve = curve_frame(analyse([fake(30_000.5, 10), fake(40_000, 12)]))
+    console = Console(width=200, record=True)
+    console.print(frame_table(curve))
+    text = console.export_text()
+    assert "30,000.50" in text and " 40,000 " in text
