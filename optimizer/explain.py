@@ -250,10 +250,33 @@ def _reasons(
             )
     if not answer.picked:
         reasons += binding_rules(scenario, prepared, position, base)
-    if answer.value_per_cost is not None and answer.portfolio_value_per_cost is not None:
+    if minimize:  # the value is 0 or beside the point: what the targets count, per cost
+        reasons += _targets_per_cost(scenario, prepared, position, base)
+    elif answer.value_per_cost is not None and answer.portfolio_value_per_cost is not None:
         nominal = "nominal " if base.robust is not None else ""
         reasons.append(
             f"its {nominal}value per unit of cost is {answer.value_per_cost:,.2f}, against "
             f"{answer.portfolio_value_per_cost:,.2f} for the picked set as a whole"
         )
     return reasons
+
+
+def _targets_per_cost(
+    scenario: Scenario, prepared: Prepared, position: int, base: Result
+) -> list[str]:
+    """A minimize-cost brief: each target KPI per 1,000 of cost, the influencer's own (reach
+    not de-duplicated) against the portfolio's (de-duplicated)."""
+    frame = prepared.roster.frame
+    cost = float(frame["cost"].iloc[position])
+    spend = float(base.kpis.get("spend") or 0.0)
+    lines = []
+    for kpi in scenario.constraints.targets.as_dict():
+        own = float(frame[KPI_COLUMNS[kpi]].iloc[position])
+        total = base.kpis.get(kpi)
+        if cost <= 0 or spend <= 0 or total is None:
+            continue
+        lines.append(
+            f"its {kpi} per 1,000 {scenario.currency} of cost is {1000 * own / cost:,.2f}, against "
+            f"{1000 * float(total) / spend:,.2f} for the picked set as a whole"
+        )
+    return lines

@@ -426,3 +426,25 @@ def test_the_diagnosis_is_time_boxed_even_without_a_time_limit(tmp_path, monkeyp
     assert result.diagnosis[0].endswith(
         "(found before the diagnosis's time box stopped the re-solve: a smaller change may do)"
     )
+
+
+def test_explain_on_a_minimize_cost_brief_gives_each_target_per_cost() -> None:
+    """A minimize-cost brief has no value: "value per unit of cost is 0.00, against 0.00"
+    said nothing. Each target's KPI per 1,000 of cost, recomputed from the roster and the
+    plan, takes its place."""
+    path = LAUNCH.parent / "cheapest-reach.yaml"
+    scenario = load_scenario(path)
+    prepared = prepare(scenario)
+    base = solve(scenario, prepared=prepared)
+    answer = explain(scenario, "tt_0000")
+    row = prepared.roster.frame.iloc[prepared.roster.index_of["tt_0000"]]
+    spend = base.kpis["spend"]
+    assert answer.reasons[0].startswith("forcing it out changes the spend by ")
+    assert answer.reasons[1:3] == [
+        f"its reach per 1,000 USD of cost is {1000 * row['expected_reach'] / row['cost']:,.2f}, "
+        f"against {1000 * base.kpis['reach'] / spend:,.2f} for the picked set as a whole",
+        f"its engagement per 1,000 USD of cost is "
+        f"{1000 * row['expected_engagement'] / row['cost']:,.2f}, "
+        f"against {1000 * base.kpis['engagement'] / spend:,.2f} for the picked set as a whole",
+    ]
+    assert not any("value per unit of cost" in line for line in answer.reasons)
