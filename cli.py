@@ -136,15 +136,17 @@ class FiniteFloat(click.FloatRange):
         return number
 
 
-def solver_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by commands that solve: solver, limits, output."""
+def limit_options(
+    time_limit_help: str = "Seconds the solver may run (overrides solver.time_limit).",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--solver, --time-limit and --gap: the solver settings a command line may override."""
     options = [
         click.option("--solver", default=None, help="Solver by name: highs (default) or cbc."),
         click.option(
             "--time-limit",
             type=click.FloatRange(min=0, min_open=True),
             default=None,
-            help="Seconds the solver may run (overrides solver.time_limit).",
+            help=time_limit_help,
         ),
         click.option(
             "--gap",
@@ -152,6 +154,19 @@ def solver_options(function: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Relative optimality gap to stop at, as a fraction (overrides solver.gap).",
         ),
+    ]
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+def solver_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by commands that solve: solver, limits, output."""
+    options = [
         click.option(
             "--format",
             "output_format",
@@ -171,7 +186,7 @@ def solver_options(function: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         function = option(function)
-    return function
+    return limit_options()(function)
 
 
 def _load(
@@ -350,9 +365,15 @@ def compare(
 )
 @click.option("--strategies", default=None, help="Comma-separated strategy names (default: all).")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None)
+@limit_options("Seconds each strategy's solve may run (overrides solver.time_limit).")
 def report(
-    scenario_file: Path, output: Path, strategies: str | None, force: bool, time_limit
+    scenario_file: Path,
+    output: Path,
+    strategies: str | None,
+    force: bool,
+    solver: str | None,
+    time_limit: float | None,
+    gap: float | None,
 ) -> None:
     """Solve every strategy and write one self-contained HTML report a strategist can email."""
 
@@ -361,7 +382,7 @@ def report(
         from optimizer.engine import prepare
 
         _check_outputs(None, output, force)
-        scenario = _load(scenario_file, None, time_limit, None)
+        scenario = _load(scenario_file, solver, time_limit, gap)
         names = _names(strategies)
         prepared = prepare(scenario)
         _warn_about_roster(prepared.roster)
@@ -385,21 +406,22 @@ def report(
     show_default=True,
     help="How to print the answer.",
 )
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Seconds each of the two solves may run.",
-)
+@limit_options("Seconds each of the two solves may run (overrides solver.time_limit).")
 def explain(
-    scenario_file: Path, influencer: str, strategy: str | None, output_format: str, time_limit
+    scenario_file: Path,
+    influencer: str,
+    strategy: str | None,
+    output_format: str,
+    solver: str | None,
+    time_limit: float | None,
+    gap: float | None,
 ) -> None:
     """Say why INFLUENCER is in or out: forced the other way, binding rules, value per cost."""
 
     def action() -> int:
         from optimizer.explain import explain as explain_influencer
 
-        scenario = _load(scenario_file, None, time_limit, None)
+        scenario = _load(scenario_file, solver, time_limit, gap)
         answer = explain_influencer(scenario, influencer, strategy)
         if output_format == "json":
             click.echo(json.dumps(answer.to_dict(), indent=2))

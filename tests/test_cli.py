@@ -519,6 +519,25 @@ def test_unknown_solver_option_is_a_usage_error() -> None:
     assert "highs" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [("report", "-o", "plan.html", "--strategies", "hybrid"), ("explain", "-i", "tt_0017")],
+    ids=["report", "explain"],
+)
+def test_report_and_explain_take_the_solver_options_too(tmp_path: Path, command) -> None:
+    """They solve like the other commands, so --solver and --gap apply to them as well (they
+    had only --time-limit)."""
+    name, *rest = command
+    rest = [str(tmp_path / part) if part.endswith(".html") else part for part in rest]
+    result = run(name, FAST, *rest, "--solver", "nope")
+    assert result.exit_code == 2, describe(result)
+    assert "unknown solver 'nope'" in result.stderr
+    assert not (tmp_path / "plan.html").exists()
+    result = run(name, FAST, *rest, "--solver", "highs", "--gap", "0.01", "--time-limit", "30")
+    assert result.exit_code == 0, describe(result)
+    assert (tmp_path / "plan.html").exists() == (name == "report")
+
+
 def test_help_and_validate_load_no_solver_stack():
     """``inflopt --help`` and ``inflopt validate`` stay quick: no PuLP, HiGHS, SciPy or
     NetworkX is imported for them (they load only when a model is built or solved)."""
