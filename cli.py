@@ -701,7 +701,9 @@ def _sweep_report(summaries: list, output_format: str, output, chart, force: boo
     console = _console()
     shown = curve.drop(columns=["error", "cached"], errors="ignore").dropna(axis=1, how="all")
     console.print(frame_table(shown, "Response curve"))
-    console.print(frame_table(summary, "Knee and minimum budget (blank: not within the grid)"))
+    title = sw.summary_title(summaries)
+    if title is not None:
+        console.print(frame_table(summary, title))
     for path in (output, chart):
         if path is not None:
             click.echo(f"wrote {path}")

@@ -224,16 +224,28 @@ class SweepPoint:
 
 @dataclass
 class SeriesSummary:
-    """The curve of one strategy (and fixed values of the other swept settings)."""
+    """The curve of one strategy (and fixed values of the other swept settings) along
+    ``axis``: the budget when it is swept, else the first ``--set`` setting."""
 
     strategy: str
     fixed: dict[str, float]
     kpi: str
     threshold: float | None
+    axis: str = BUDGET
     knee_budget: float | None = None
-    min_budget: float | None = None
+    first_meeting: float | None = None  # the smallest grid value of ``axis`` meeting targets
     targets: dict[str, float] = field(default_factory=dict)
     points: list[SweepPoint] = field(default_factory=list)
+
+    @property
+    def min_budget(self) -> float | None:
+        """The smallest grid budget whose portfolio meets the targets (budget sweeps only)."""
+        return self.first_meeting if self.axis == BUDGET else None
+
+
+def curve_axis(params: dict[str, float]) -> str:
+    """What a series runs along: the budget when it is swept, else the first setting."""
+    return BUDGET if BUDGET in params else next(iter(params), BUDGET)
 
 
 def point_targets(point: SweepPoint, extra: dict[str, float]) -> dict[str, float]:
@@ -271,10 +283,11 @@ def analyse(
     series: dict[tuple[Any, ...], SeriesSummary] = {}
     for outcome in outcomes:
         point = SweepPoint(outcome)
-        fixed = {k: v for k, v in point.params.items() if k != BUDGET}
+        axis = curve_axis(point.params)
+        fixed = {k: v for k, v in point.params.items() if k != axis}
         group = (point.strategy, tuple(sorted(fixed.items())))
         if group not in series:
-            series[group] = SeriesSummary(point.strategy, fixed, kpi, threshold)
+            series[group] = SeriesSummary(point.strategy, fixed, kpi, threshold, axis)
         series[group].points.append(point)
     for summary in series.values():
         _analyse_series(summary, targets or {})
@@ -288,17 +301,20 @@ def _analyse_series(summary: SeriesSummary, extra_targets: dict[str, float]) -> 
         targets = point_targets(point, extra_targets)
         point.meets_targets = meets(point, targets) if targets else None
         summary.targets = summary.targets or targets
-    if not points or BUDGET not in points[0].params:
+    if not points:
         return
-    points.sort(key=lambda p: p.params[BUDGET])
+    points.sort(key=lambda p: p.params[summary.axis])
+    reaching = [p.params[summary.axis] for p in points if p.meets_targets]
+    summary.first_meeting = min(reaching) if reaching else None
+    if summary.axis != BUDGET:  # marginal returns and the knee are per 1,000 of budget
+        summary.threshold = None
+        return
     _fill_marginals(points, summary.kpi)
     if summary.threshold is None:
         summary.threshold = _default_threshold(points, summary.kpi)
     summary.knee_budget = _knee(points, summary.threshold)
     for point in points:
         point.knee = summary.knee_budget is not None and point.params[BUDGET] == summary.knee_budget
-    reaching = [p.params[BUDGET] for p in points if p.meets_targets]
-    summary.min_budget = min(reaching) if reaching else None
 
 
 def _fill_marginals(points: list[SweepPoint], kpi: str) -> None:
@@ -356,7 +372,7 @@ def curve_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
             row["objective"] = result.get("objective")
             row.update({k: kpis.get(k) for k in ("spend", "count", *KPI_NAMES, "value")})
             row[f"marginal_{summary.kpi}_per_1k"] = point.marginal
-            row["knee"] = point.knee
+            row["knee"] = point.knee if summary.axis == BUDGET else None  # along the budget
             row["meets_targets"] = point.meets_targets
             row["cached"] = point.outcome.cached
             row["error"] = point.outcome.reason
@@ -365,22 +381,40 @@ def curve_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
 
 
 def summary_frame(summaries: Sequence[SeriesSummary]) -> pd.DataFrame:
-    """One row per series: knee budget, threshold used, targets and minimum grid budget."""
+    """One row per series: knee budget, threshold used, targets and minimum grid budget.
+
+    Along another setting (no budget axis) there is no knee: the row holds the targets and
+    ``smallest_<setting>_meeting_targets``, and none at all without targets."""
     rows = []
     for s in summaries:
         row: dict[str, Any] = {"strategy": s.strategy, **{k: _plain(v) for k, v in s.fixed.items()}}
-        row.update(
-            {
-                "kpi": s.kpi,
-                f"knee_threshold_{s.kpi}_per_1k": s.threshold,
-                "knee_budget": s.knee_budget,
-            }
-        )
+        if s.axis == BUDGET:
+            row.update(
+                {
+                    "kpi": s.kpi,
+                    f"knee_threshold_{s.kpi}_per_1k": s.threshold,
+                    "knee_budget": s.knee_budget,
+                }
+            )
+        elif not s.targets:
+            continue
         if s.targets:
             row["targets"] = ", ".join(f"{k} ≥ {v:,.0f}" for k, v in s.targets.items())
-            row["min_budget_meeting_targets"] = s.min_budget
+            name = "min_budget" if s.axis == BUDGET else f"smallest_{s.axis}"
+            first = None if s.first_meeting is None else _plain(s.first_meeting)
+            row[f"{name}_meeting_targets"] = first
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def summary_title(summaries: Sequence[SeriesSummary]) -> str | None:
+    """The heading of :func:`summary_frame`'s table (None: nothing to show)."""
+    axis = summaries[0].axis if summaries else BUDGET
+    if axis == BUDGET:
+        return "Knee and minimum budget (blank: not within the grid)"
+    if any(s.targets for s in summaries):
+        return f"Smallest {axis} meeting the targets (blank: none in the grid)"
+    return None
 
 
 def curve_records(summaries: Sequence[SeriesSummary]) -> list[dict[str, Any]]:
@@ -402,6 +436,8 @@ def curve_records(summaries: Sequence[SeriesSummary]) -> list[dict[str, Any]]:
                 "meets_targets": point.meets_targets,
                 "knee_budget": summary.knee_budget,
                 "min_budget_meeting_targets": summary.min_budget,
+                "axis": summary.axis,
+                "smallest_meeting_targets": summary.first_meeting,
             }
             records.append(result)
     return records
@@ -427,9 +463,13 @@ def draw_chart(summaries: Sequence[SeriesSummary], kpi: str, tmp: Any, fmt: str)
         ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     figure, axes = plt.subplots(figsize=(8, 4.8), dpi=120)
-    x_name = next(iter(summaries[0].points[0].params), BUDGET) if summaries else BUDGET
+    x_name = summaries[0].axis if summaries else BUDGET
+    steps = [p.params.get(x_name, 0.0) for s in summaries for p in s.points]
+    if x_name != BUDGET and all(float(x).is_integer() for x in steps):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 12.5 ticks
     for summary in summaries:
         solved = [p for p in summary.points if p.kpi(kpi) is not None]
         xs = [p.params.get(x_name, math.nan) for p in solved]
@@ -446,7 +486,7 @@ def draw_chart(summaries: Sequence[SeriesSummary], kpi: str, tmp: Any, fmt: str)
             )
     axes.set_xlabel(x_name)
     axes.set_ylabel(kpi)
-    axes.set_title(f"{kpi} by {x_name} (rings: knee)")
+    axes.set_title(f"{kpi} by {x_name}" + (" (rings: knee)" if x_name == BUDGET else ""))
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()

@@ -26,6 +26,8 @@ from optimizer.sweep import (
     grid_points,
     parse_grid,
     parse_setting,
+    summary_frame,
+    summary_title,
     sweep_tasks,
 )
 from optimizer.tables import frame_table, write_tables
@@ -327,3 +329,39 @@ def test_a_budget_with_cents_is_shown_as_given() -> None:
     console.print(frame_table(curve))
     text = console.export_text()
     assert "30,000.50" in text and " 40,000 " in text
+
+
+def test_a_sweep_along_another_setting_is_one_series_with_its_smallest_value_meeting_targets():
+    """Without a budget axis each value of the setting was a series of its own (one-point
+    lines in the chart) and the minimum-budget column was blank though points met the
+    targets. Now the setting is the series' axis: no knee (it is per 1,000 of budget), and
+    the smallest grid value meeting the targets is named."""
+    axis = "constraints.max_influencers"
+
+    def point(count: int, conversions: float) -> TaskOutcome:
+        task = Task(f"k{count}", "f.yaml", "hybrid", {"name": "x"}, ".", {axis: count})
+        result = {"status": "optimal", "objective": 1.0, "kpis": {"conversions": conversions}}
+        return TaskOutcome(task, result)
+
+    (summary,) = analyse(
+        [point(30, 387), point(10, 209), point(20, 340)], targets={"conversions": 300}
+    )
+    assert summary.axis == axis and summary.fixed == {}
+    assert [p.params[axis] for p in summary.points] == [10, 20, 30]
+    assert [p.meets_targets for p in summary.points] == [False, True, True]
+    assert summary.first_meeting == 20 and summary.min_budget is None
+    assert summary.knee_budget is None and summary.threshold is None
+    assert all(p.marginal is None and not p.knee for p in summary.points)
+    table = summary_frame([summary])
+    assert table.to_dict("records") == [
+        {
+            "strategy": "hybrid",
+            "targets": "conversions ≥ 300",
+            f"smallest_{axis}_meeting_targets": 20,
+        }
+    ]
+    assert (
+        summary_title([summary]) == f"Smallest {axis} meeting the targets (blank: none in the grid)"
+    )
+    (untargeted,) = analyse([point(10, 209), point(20, 340)])
+    assert summary_frame([untargeted]).empty and summary_title([untargeted]) is None
