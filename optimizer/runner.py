@@ -8,7 +8,8 @@ Backends:
   overruns it is killed (SIGKILL, so a solver stuck in native code stops too), the task is
   recorded ``no_solution`` and a fresh worker takes its place;
 * a Dask distributed cluster (``dask=ADDRESS``; ``distributed`` is imported only then). Each
-  task with a limit runs in a child process of the Dask worker, killed when it overruns.
+  task with a limit runs in a child process of the Dask worker, killed when it overruns the
+  limit counted from the child's acknowledgement (its start-up is not charged either).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -299,12 +302,15 @@ def _stuck_report(task: Task, waited: float) -> dict[str, Any]:
 
 
 def _child_once(task: Task, conn: Connection) -> None:
+    _warm_up()
+    conn.send(STARTED)
     conn.send(execute(task))
     conn.close()
 
 
 def execute_limited(task: Task, limit: float | None) -> dict[str, Any]:
-    """Run one task in a child process killed after ``limit`` seconds (inline when None).
+    """Run one task in a child process killed ``limit`` seconds after it began the task (its
+    start-up, up to :data:`STARTUP_SECONDS`, is not counted); inline when ``limit`` is None.
 
     Used on Dask workers. Daemonic processes (Dask's default) may not fork multiprocessing
     children, so there the child is a fresh interpreter (slower start, same behaviour).
@@ -319,6 +325,9 @@ def execute_limited(task: Task, limit: float | None) -> dict[str, Any]:
     process.start()
     sender.close()
     try:
+        if not receiver.poll(STARTUP_SECONDS):
+            return _stuck_report(task, STARTUP_SECONDS)
+        receiver.recv()  # STARTED: the limit counts from here
         if receiver.poll(limit):
             return receiver.recv()
         return _killed_report(task, limit)
@@ -337,19 +346,42 @@ def execute_limited(task: Task, limit: float | None) -> dict[str, Any]:
         receiver.close()
 
 
+ACK = b"+"  # the first byte a fresh-interpreter child writes: it has started, warmed up
+
+
 def _execute_subprocess(task: Task, limit: float) -> dict[str, Any]:
-    """:func:`execute_limited` through ``python -m optimizer.runner`` (pickles on stdin/out)."""
+    """:func:`execute_limited` through ``python -m optimizer.runner`` (pickles on stdin/out;
+    the child writes :data:`ACK` first, once warmed up, and the limit counts from then)."""
     command = [sys.executable, "-m", "optimizer.runner"]
-    try:
-        done = subprocess.run(
-            command, input=pickle.dumps(task), capture_output=True, timeout=limit, check=False
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
         )
-    except subprocess.TimeoutExpired:
-        return _killed_report(task, limit)
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace")[-2000:]
+        output = _Output(process)
+        assert process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # a child that failed at once: see below
+            try:
+                process.stdin.write(pickle.dumps(task))
+            finally:
+                process.stdin.close()
+        output.woken.wait(STARTUP_SECONDS)  # its acknowledgement, or its end
+        finished = output.wait(limit if output.started else 0.0)
+        if not finished:
+            process.kill()
+        process.wait()
+        output.wait(None)
+        if not finished:
+            return (
+                _killed_report(task, limit)
+                if output.started
+                else _stuck_report(task, STARTUP_SECONDS)
+            )
+        errors.seek(0)
+        stderr = errors.read()
+    if process.returncode != 0:
+        message = stderr.decode(errors="replace")[-2000:]
         last = [line for line in message.splitlines() if line.strip()][-1:] or ["no message"]
-        error = f"task process failed (exit code {done.returncode}): {last[0].strip()}"
+        error = f"task process failed (exit code {process.returncode}): {last[0].strip()}"
         return {
             "key": task.key,
             "result": None,
@@ -358,7 +390,37 @@ def _execute_subprocess(task: Task, limit: float) -> dict[str, Any]:
             "crashed": True,
             "traceback": message,
         }
-    return pickle.loads(done.stdout)
+    return pickle.loads(output.data)
+
+
+class _Output:
+    """The standard output of a child of :func:`_execute_subprocess`, read on a thread: its
+    :data:`ACK` sets ``started``, the rest (the pickled report) is ``data``; ``woken`` is set
+    at the acknowledgement, or at the end of an output that never had one."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.woken = threading.Event()
+        self.started = False
+        self.data = b""
+        self._stream = process.stdout
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self._stream is not None
+        first = self._stream.read(len(ACK))
+        self.started = first == ACK
+        if self.started:
+            self.woken.set()
+        else:
+            self.data = first
+        self.data += self._stream.read()
+        self.woken.set()
+
+    def wait(self, seconds: float | None) -> bool:
+        """Wait up to ``seconds`` (None: no limit) for the output to end; True when it did."""
+        self._thread.join(seconds)
+        return not self._thread.is_alive()
 
 
 # ---------------------------------------------------------------- Dask
@@ -537,6 +599,9 @@ def _main() -> None:
     task = pickle.loads(sys.stdin.buffer.read())
     with os.fdopen(os.dup(1), "wb") as report:
         os.dup2(2, 1)
+        _warm_up()
+        report.write(ACK)
+        report.flush()
         report.write(pickle.dumps(execute(task)))
 
 

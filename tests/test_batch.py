@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -272,3 +273,22 @@ def test_every_output_carries_file_problems_and_task_errors(clients: Path, tmp_p
     problems = by_file(sheets["problems"], "problem")
     assert set(problems) == {"bad-roster.yaml", "broken.yaml"}
     assert bad_cell in problems["bad-roster.yaml"]
+
+
+def test_a_fresh_interpreter_childs_start_up_is_not_counted_in_its_limit(
+    clients: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On daemonic Dask workers each limited task starts a new interpreter (about 1–2 s
+    here, more on a loaded node). That start-up was counted in ``--task-limit``: a task
+    that solves in well under the limit was killed and stored as ``no_solution``. The limit
+    now counts from the child's acknowledgement (here after a 3 s start-up, limit 2.5 s)."""
+    (tmp_path / "sitecustomize.py").write_text("import time\ntime.sleep(3.0)\n")
+    before = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), before])))
+    files, _ = expand_paths([str(clients / "client0.yaml")])
+    tasks, _ = batch_tasks(files, None)
+    started = time.monotonic()
+    child = _execute_subprocess(tasks[0], 2.5)
+    assert time.monotonic() - started > 3.0  # the slow start-up did happen
+    assert child["error"] is None, child["error"]
+    assert child["result"]["status"] == "optimal"
