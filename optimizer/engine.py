@@ -24,7 +24,7 @@ from .roster import Roster
 from .scenario import Goal, Scenario, SolverSettings
 from .solver import Status, outside_gap
 from .uncertainty import simulate, simulated_targets, summary_draws
-from .verify import check_selection, model_reach_excess
+from .verify import check_robust_objective, check_selection
 
 if TYPE_CHECKING:
     from .candidates import Candidates
@@ -236,15 +236,10 @@ def solve_effective(
             "nominal_value": kpis["value"],
             "worst_case_value": objective,
         }
-        # the solver's worst case can only be lower than the data's: the protection
-        # variables of an unproven incumbent may be larger than its picks need; at a proven
-        # optimum they are the least, and the two agree
-        said, slack = outcome.objective, 1e-4 * max(1.0, abs(objective))
         proven = outcome.status is Status.OPTIMAL
-        if said is not None:  # the MIP counts reach by its own approximation: like with like
-            said -= scenario.objective.reach * model_reach_excess(scenario, roster, picked, kpis)
-        if said is not None and (said > objective + slack or (proven and said < objective - slack)):
-            violations.append(f"robust objective: solver {said:,.4f}, data {objective:,.4f}")
+        violations += check_robust_objective(
+            scenario, roster, picked, kpis, objective, outcome.objective, proven
+        )
     if violations:
         raise VerificationError(violations)
     result.objective = objective
