@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -19,17 +19,12 @@ from .errors import InputError, Problem, VerificationError, did_you_mean
 from .kpis import by_group, effective_costs, portfolio_kpis
 from .overlap import OverlapGraph
 from .result import PICK_COLUMNS, Result
-from .robust import make_robust, worst_case_value
+from .robust import worst_case_value
 from .roster import Roster
 from .scenario import Goal, Scenario, SolverSettings
 from .solver import Status, outside_gap
 from .uncertainty import simulate, simulated_targets, summary_draws
 from .verify import check_robust_objective, check_selection
-
-if TYPE_CHECKING:
-    from .candidates import Candidates
-    from .fastpath import PathAnswer
-    from .model import BuiltModel
 
 log = logging.getLogger(__name__)
 
@@ -107,66 +102,6 @@ def solve(
     return solve_effective(effective, prepared.roster, prepared.overlap, strategy)
 
 
-def _solve_full(
-    scenario: Scenario,
-    roster: Roster,
-    overlap: OverlapGraph,
-    candidates: Candidates,
-    started: float,
-) -> PathAnswer:
-    """The plain full model: the greedy start, the PuLP build by the deadline (past it the
-    greedy portfolio is the answer), the solve, and the relaxed re-solve a Sainsbury reach
-    target needs for its bound."""
-    from .fastpath import Deadline  # lazy: PuLP only for the full model
-    from .fullpath import greedy_only, greedy_start, run_full
-    from .model import BuildOverrun, build_model
-    from .reach_target import needs_relaxed_bound, with_relaxed_bound, without_relaxed_bound
-
-    deadline = Deadline.start(started, scenario.solver.time_limit).at
-    start = greedy_start(scenario, roster, overlap, candidates)  # first: the floor, in time
-    building = time.perf_counter()
-
-    def build(raise_reach_target: bool = True) -> BuiltModel:
-        built = build_model(
-            scenario, roster, overlap, raise_reach_target=raise_reach_target, deadline=deadline
-        )
-        if scenario.robust is not None and scenario.robust.gamma > 0:
-            make_robust(built, scenario, roster, scenario.robust.gamma, scenario.robust.cv)
-        return built
-
-    size: dict[str, Any] = {"candidates": len(candidates.positions)}
-    try:
-        built = build()
-    except BuildOverrun:
-        answer = greedy_only(start, scenario, time.perf_counter() - started)
-        answer.model_size = {**size, **answer.model_size}
-        return answer
-    build_seconds = time.perf_counter() - building
-    size |= {
-        "variables": built.problem.numVariables(),
-        "constraints": built.problem.numConstraints(),
-        "conflict_rows": built.conflict_rows,
-        "clique_rows": built.clique_rows,
-    }
-    twice = needs_relaxed_bound(built, scenario)  # a second solve gives the bound
-    first = scenario
-    if twice and scenario.solver.time_limit is not None:  # half the time for each
-        first = with_solver_overrides(scenario, time_limit=scenario.solver.time_limit / 2)
-    answer = run_full(built, first, roster, overlap, candidates, started, start=start)
-    if twice:
-        try:
-            relaxed = build(raise_reach_target=False)
-        except BuildOverrun:
-            answer = without_relaxed_bound(answer)
-        else:
-            answer = with_relaxed_bound(answer, built, relaxed, scenario, roster, overlap, started)
-    if answer.picked is None and answer.outcome.status in (Status.OPTIMAL, Status.FEASIBLE):
-        answer.picked = built.picked()  # the solver's own portfolio
-    answer.build_seconds = build_seconds
-    answer.model_size = size | answer.model_size
-    return answer
-
-
 def solve_effective(
     scenario: Scenario, roster: Roster, overlap: OverlapGraph, strategy: str | None = None
 ) -> Result:
@@ -199,7 +134,9 @@ def solve_effective(
         result.build_seconds = answer.build_seconds
         result.model_size = answer.model_size
     else:
-        answer = _solve_full(scenario, roster, overlap, candidates, started)
+        from .fullpath import solve_full  # lazy: PuLP only for the full model
+
+        answer = solve_full(scenario, roster, overlap, candidates, started)
         robust = scenario.robust is not None and scenario.robust.gamma > 0
         result.build_seconds = answer.build_seconds
         result.model_size = answer.model_size

@@ -1,8 +1,10 @@
-"""The plain full PuLP model (:mod:`optimizer.model`), solved by a wall-clock deadline.
+"""The plain full PuLP model (:mod:`optimizer.model`), built and solved by a wall-clock
+deadline (:func:`solve_full`).
 
-Warm-started from the greedy portfolio when the array model covers the scenario; when HiGHS
-stops without anything better, or is abandoned at the deadline, the greedy portfolio is the
-answer. :mod:`optimizer.fastpath` chooses between this and the fast path.
+The greedy portfolio comes first, when the array model covers the scenario: it warm-starts
+HiGHS, and it is the answer when the build passes the deadline, or when HiGHS stops without
+anything better or is abandoned there. :func:`optimizer.fastpath.method_for` chooses between
+this and the fast path.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from .bounds import run_highs
 from .candidates import Candidates
 from .fastpath import Abandoned, Deadline, PathAnswer
 from .greedy import greedy_slots, verified
-from .model import BuiltModel
+from .model import BuildOverrun, BuiltModel, build_model
 from .overlap import OverlapGraph
+from .robust import make_robust
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
 from .solver import SolveOutcome, Status, make_solver, run
@@ -168,3 +171,61 @@ def run_full(
         return PathAnswer(outcome, None)
     fallback = SolveOutcome(status, greedy_value, bound, gap, outcome.seconds, outcome.solver)
     return PathAnswer(fallback, greedy, model_size={"fallback": "greedy (solver stopped first)"})
+
+
+def solve_full(
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    candidates: Candidates,
+    started: float,
+) -> PathAnswer:
+    """The plain full model: the greedy start, the PuLP build by the deadline (past it the
+    greedy portfolio is the answer), the solve, and the relaxed re-solve a Sainsbury reach
+    target needs for its bound."""
+    from .reach_target import needs_relaxed_bound, with_relaxed_bound, without_relaxed_bound
+
+    deadline = Deadline.start(started, scenario.solver.time_limit).at
+    start = greedy_start(scenario, roster, overlap, candidates)  # first: the floor, in time
+    building = time.perf_counter()
+
+    def build(raise_reach_target: bool = True) -> BuiltModel:
+        built = build_model(
+            scenario, roster, overlap, raise_reach_target=raise_reach_target, deadline=deadline
+        )
+        if scenario.robust is not None and scenario.robust.gamma > 0:
+            make_robust(built, scenario, roster, scenario.robust.gamma, scenario.robust.cv)
+        return built
+
+    size: dict[str, Any] = {"candidates": len(candidates.positions)}
+    try:
+        built = build()
+    except BuildOverrun:
+        answer = greedy_only(start, scenario, time.perf_counter() - started)
+        answer.model_size = {**size, **answer.model_size}
+        return answer
+    build_seconds = time.perf_counter() - building
+    size |= {
+        "variables": built.problem.numVariables(),
+        "constraints": built.problem.numConstraints(),
+        "conflict_rows": built.conflict_rows,
+        "clique_rows": built.clique_rows,
+    }
+    twice = needs_relaxed_bound(built, scenario)  # a second solve gives the bound
+    first = scenario
+    if twice and scenario.solver.time_limit is not None:  # half the time for each
+        half = scenario.solver.model_copy(update={"time_limit": scenario.solver.time_limit / 2})
+        first = scenario.model_copy(update={"solver": half})
+    answer = run_full(built, first, roster, overlap, candidates, started, start=start)
+    if twice:
+        try:
+            relaxed = build(raise_reach_target=False)
+        except BuildOverrun:
+            answer = without_relaxed_bound(answer)
+        else:
+            answer = with_relaxed_bound(answer, built, relaxed, scenario, roster, overlap, started)
+    if answer.picked is None and answer.outcome.status in (Status.OPTIMAL, Status.FEASIBLE):
+        answer.picked = built.picked()  # the solver's own portfolio
+    answer.build_seconds = build_seconds
+    answer.model_size = size | answer.model_size
+    return answer

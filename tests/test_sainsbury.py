@@ -398,16 +398,17 @@ def test_no_relaxed_model_in_time_means_no_bound_and_no_optimal_claim(
     """When the target-as-written model cannot be built by the deadline, the raised target's
     answer (i01: the raised target cuts i02 off) stands alone: its bound is not the brief's,
     so the result is `feasible` with no bound, never `optimal`."""
-    from optimizer import model
+    from optimizer import fullpath
+    from optimizer.model import BuildOverrun
 
-    build = model.build_model
+    build = fullpath.build_model
 
     def no_relaxed_model(*args: Any, **kwargs: Any) -> Any:
         if kwargs.get("raise_reach_target") is False:
-            raise model.BuildOverrun
+            raise BuildOverrun
         return build(*args, **kwargs)
 
-    monkeypatch.setattr(model, "build_model", no_relaxed_model)
+    monkeypatch.setattr(fullpath, "build_model", no_relaxed_model)
     settings = {"budget": 100, "objective": {"engagement": 1}}
     constraints = {"targets": {"reach": 10_000}}
     result = solve(_two_creators(tmp_path, {**settings, "constraints": constraints}))
