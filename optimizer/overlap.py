@@ -166,9 +166,11 @@ def conflict_cover(
 
     Only the edges in some triangle are walked in Python; on large sparse conflict graphs that
     is a small part (5.4 million edges at 1,000,000 candidates, a few hundred in triangles).
-    Cliques are grown for at most ``seconds`` (default :data:`COVER_SECONDS`); the edges left
-    uncovered then are pairs, so the cover stays valid whatever the time.
+    The triangle search and the cliques' growth take at most ``seconds`` together (default
+    :data:`COVER_SECONDS`, plus one pass or step); the edges not reached by then are pairs, so
+    the cover stays valid whatever the time.
     """
+    stop_at = time.perf_counter() + (COVER_SECONDS if seconds is None else seconds)
     u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
     low, high = np.minimum(u, v), np.maximum(u, v)
     keep = low != high
@@ -180,23 +182,46 @@ def conflict_cover(
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # each edge once, sorted
     low, high = keys // size, keys % size
     nodes = np.unique(np.concatenate([low, high]))
-    if len(nodes) <= DENSE_COVER_NODES and len(keys) >= DENSE_COVER_DEGREE * len(nodes):
-        return _cover_on_matrix(low, high, nodes, max_size, seconds)  # dense: triangles abound
-    in_triangle = _in_triangles(low, high, keys, size)
+    if _dense(len(nodes), len(keys)):
+        return _cover_on_matrix(low, high, nodes, max_size, stop_at)  # triangles abound
+    in_triangle = _in_triangles(low, high, keys, size, stop_at)
     alone = np.column_stack([low[~in_triangle], high[~in_triangle]])
     rest = zip(low[in_triangle].tolist(), high[in_triangle].tolist(), strict=True)
-    return alone, _cover_greedily(list(rest), max_size, seconds)
+    alone_too, cliques = _cover_greedily(list(rest), max_size, stop_at)
+    if alone_too:  # pairs left when the time ran out: one sorted array of them all
+        alone = np.concatenate([alone, np.array(alone_too, dtype=np.int64)])
+        alone = alone[np.lexsort((alone[:, 1], alone[:, 0]))]
+    return alone, cliques
+
+
+DENSE_COVER_NODES = 12_000  # conflict graphs on at most this many nodes and with …
+DENSE_COVER_DEGREE = 16  # … at least this many edges per node are covered on a matrix …
+MATRIX_CELLS_PER_EDGE = 64  # … when it has at most this many cells per edge (past 4,000 nodes)
+SMALL_MATRIX_NODES = 4_000  # a matrix this small (16 MB) is fine whatever the edges
+
+
+def _dense(nodes: int, edges: int) -> bool:
+    """Cover a conflict graph of ``nodes`` and ``edges`` on boolean matrices (n² bytes each)?
+    Dense graphs (one niche, a low ``max_pair_overlap``) have ~n³ wedges for the triangle
+    search and cliques of thousands for the set greedy; a matrix does both in vector steps."""
+    if nodes > DENSE_COVER_NODES or edges < DENSE_COVER_DEGREE * nodes:
+        return False
+    return nodes <= SMALL_MATRIX_NODES or nodes * nodes <= MATRIX_CELLS_PER_EDGE * edges
 
 
 WEDGE_CHUNK = 4_000_000  # wedges checked per pass of :func:`_in_triangles` (memory bound)
 
 
-def _in_triangles(low: np.ndarray, high: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:
+def _in_triangles(
+    low: np.ndarray, high: np.ndarray, keys: np.ndarray, size: int, stop_at: float = np.inf
+) -> np.ndarray:
     """Per edge (``keys`` = low·size + high, sorted): does it lie in a triangle?
 
     Each edge is pointed from its endpoint of lower degree to the other; every triangle is
     then one wedge p ← a → q, closed by the edge p–q, at its lowest corner a, and the wedges
-    are few (Σ C(out-degree, 2)). They are checked against ``keys`` in bounded passes.
+    are few on sparse graphs (Σ C(out-degree, 2)). They are checked against ``keys`` in bounded
+    passes until ``stop_at`` (``time.perf_counter()`` seconds); the triangles not reached by
+    then go unmarked, and their edges become pair rows.
     """
     count = len(keys)
     found = np.zeros(count, dtype=bool)
@@ -210,7 +235,7 @@ def _in_triangles(low: np.ndarray, high: np.ndarray, keys: np.ndarray, size: int
     later = _later_in_group(tail)
     ends = np.cumsum(later)  # wedges from positions 0 … k
     done = 0
-    while done < count:
+    while done < count and time.perf_counter() <= stop_at:
         # the positions whose wedges fit in one pass (at least one position)
         stop = max(int(np.searchsorted(ends, ends[done] - later[done] + WEDGE_CHUNK)), done + 1)
         stop = min(stop, count)
@@ -255,12 +280,8 @@ def cover_seconds(scenario: Scenario) -> float | None:
     return None if limit is None else min(COVER_SECONDS, COVER_SHARE * limit)
 
 
-DENSE_COVER_NODES = 4_000  # conflict graphs on at most this many nodes and with …
-DENSE_COVER_DEGREE = 16  # … at least this many edges per node are covered on a matrix
-
-
 def _cover_on_matrix(
-    low: np.ndarray, high: np.ndarray, nodes: np.ndarray, max_size: int, seconds: float | None
+    low: np.ndarray, high: np.ndarray, nodes: np.ndarray, max_size: int, stop_at: float
 ) -> tuple[np.ndarray, list[list[int]]]:
     """:func:`conflict_cover` of the edges ``low``–``high`` (unique, sorted, ``low < high``)
     on boolean matrices over ``nodes`` (sorted), for dense conflict graphs (real exports with
@@ -275,11 +296,10 @@ def _cover_on_matrix(
     uncovered = adjacent.copy()
     alone: list[tuple[int, int]] = []
     cliques: list[list[int]] = []
-    stop_at = time.perf_counter() + (COVER_SECONDS if seconds is None else seconds)
+    left = np.zeros((0, 2), dtype=np.int64)  # edges left uncovered when the time ran out
     for u, v in _uncovered_in_order(uncovered):
         if time.perf_counter() > stop_at:  # out of time: every edge left is its own row
-            left_u, left_v = np.nonzero(np.triu(uncovered, 1))
-            alone += zip(left_u.tolist(), left_v.tolist(), strict=True)
+            left = np.column_stack(np.nonzero(np.triu(uncovered, 1)))
             break
         candidates = adjacent[u] & adjacent[v]
         inside = np.flatnonzero(candidates)
@@ -291,7 +311,7 @@ def _cover_on_matrix(
         new = uncovered[u].astype(np.int64) + uncovered[v]  # uncovered edges to the clique
         options = np.zeros(m, dtype=np.int64)  # candidates each candidate is adjacent to
         options[inside] = adjacent[np.ix_(inside, inside)].sum(axis=1)
-        while len(inside) and len(clique) < max_size:
+        while len(inside) and len(clique) < max_size and time.perf_counter() <= stop_at:
             top = inside[new[inside] == new[inside].max()]
             top = top[options[top] == options[top].max()]
             best = int(top[0])  # the smallest id among the ties, as the sets' -c key
@@ -305,8 +325,9 @@ def _cover_on_matrix(
         members = np.array(sorted(clique))
         uncovered[np.ix_(members, members)] = False
         cliques.append(nodes[members].tolist())
-    pairs = nodes[np.array(sorted(alone), dtype=np.int64).reshape(-1, 2)]
-    return pairs, cliques
+    pairs = np.concatenate([np.array(alone, dtype=np.int64).reshape(-1, 2), left])
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    return nodes[pairs], cliques
 
 
 def _uncovered_in_order(uncovered: np.ndarray) -> Iterator[tuple[int, int]]:
@@ -321,43 +342,61 @@ def _uncovered_in_order(uncovered: np.ndarray) -> Iterator[tuple[int, int]]:
 
 
 def _cover_greedily(
-    edges: list[tuple[int, int]], max_size: int, seconds: float | None = None
-) -> list[list[int]]:
+    edges: list[tuple[int, int]], max_size: int, stop_at: float
+) -> tuple[list[tuple[int, int]], list[list[int]]]:
     """Cliques (of at most ``max_size``) covering ``edges`` (unique, low < high), greedily:
-    each uncovered edge grows into the clique covering most new edges (for at most
-    :data:`COVER_SECONDS`; the edges left then are pairs)."""
+    each uncovered edge grows into a clique, adding the candidate that covers most new edges,
+    then the one keeping most candidates, then the smallest id (counts kept up to date as the
+    clique grows, not recounted). Past ``stop_at`` (``time.perf_counter()`` seconds) the
+    clique in hand stops growing and the edges still uncovered are returned as pairs."""
     conflict: dict[int, set[int]] = defaultdict(set)  # neighbours (no NetworkX on this path)
     for a, b in edges:
         conflict[a].add(b)
         conflict[b].add(a)
     covered: set[tuple[int, int]] = set()
     cliques: list[list[int]] = []
-    stop_at = time.perf_counter() + (COVER_SECONDS if seconds is None else seconds)
-    for u, v in sorted(edges):
+    alone: list[tuple[int, int]] = []
+    for k, (u, v) in enumerate(edges):
         if (u, v) in covered:
             continue
-        if time.perf_counter() > stop_at:  # out of time: the edge is its own row (still valid)
-            cliques.append([u, v])
-            continue
-        clique = [u, v]
-        candidates = conflict[u] & conflict[v]
-        while candidates and len(clique) < max_size:
-            # prefer the candidate covering most new edges, then the one keeping most options
-            best = max(
-                candidates,
-                key=lambda c: (
-                    sum((min(c, k), max(c, k)) not in covered for k in clique),
-                    len(candidates & conflict[c]),
-                    -c,
-                ),
-            )
-            clique.append(best)
-            candidates &= conflict[best]
-        clique.sort()
-        for a, b in combinations(clique, 2):
-            covered.add((a, b))
+        if time.perf_counter() > stop_at:  # out of time: the rest are their own rows
+            alone += [edge for edge in edges[k:] if edge not in covered]
+            break
+        clique = _grow_clique(u, v, conflict, covered, max_size, stop_at)
+        covered.update(combinations(clique, 2))
         cliques.append(clique)
-    return cliques
+    return alone, cliques
+
+
+def _grow_clique(
+    u: int,
+    v: int,
+    conflict: dict[int, set[int]],
+    covered: set[tuple[int, int]],
+    max_size: int,
+    stop_at: float,
+) -> list[int]:
+    """The clique :func:`_cover_greedily` grows from the edge ``u``–``v`` (sorted ids)."""
+    clique = [u, v]
+    candidates = conflict[u] & conflict[v]
+    new = {c: (_edge(c, u) not in covered) + (_edge(c, v) not in covered) for c in candidates}
+    options = {c: len(candidates & conflict[c]) for c in candidates}
+    while candidates and len(clique) < max_size and time.perf_counter() <= stop_at:
+        best = max(candidates, key=lambda c: (new[c], options[c], -c))
+        clique.append(best)
+        dropped = candidates - conflict[best]  # best itself among them
+        candidates -= dropped
+        for gone in dropped:
+            for c in conflict[gone] & candidates:
+                options[c] -= 1
+        for c in candidates:
+            new[c] += _edge(c, best) not in covered
+    return sorted(clique)
+
+
+def _edge(a: int, b: int) -> tuple[int, int]:
+    """The edge a–b as its sorted pair."""
+    return (a, b) if a < b else (b, a)
 
 
 def build_overlap(scenario: Scenario, roster: Roster) -> OverlapGraph:

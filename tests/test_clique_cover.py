@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from itertools import combinations
 
 import numpy as np
@@ -197,3 +198,40 @@ def test_a_complete_conflict_graph_is_one_row(n: int) -> None:
     alone, cliques = conflict_cover(u, v)
     assert len(alone) == 0
     assert cliques == [list(range(n))]
+
+
+def test_three_platform_cliques_of_four_thousand_candidates_are_three_rows() -> None:
+    """One niche on three platforms, every same-platform pair over the threshold (an estimated
+    overlap with a low ``max_pair_overlap``): 2.8 million edges on 4,110 nodes. The matrix
+    cover takes about a second; the sets took minutes, past the time box, leaving pairs."""
+    size = 1_370
+    u, v = np.triu_indices(size, 1)
+    starts = [0, size, 2 * size]
+    low = np.concatenate([u + s for s in starts])
+    high = np.concatenate([v + s for s in starts])
+    alone, cliques = conflict_cover(low, high)
+    assert len(alone) == 0
+    assert cliques == [list(range(s, s + size)) for s in starts]
+
+
+def test_a_triangle_search_out_of_time_marks_no_edge() -> None:
+    """Past its deadline the wedge search stops: unmarked edges become pair rows (valid)."""
+    u, v = np.triu_indices(20, 1)
+    keys = u * 20 + v
+    assert overlap._in_triangles(u, v, keys, 20).all()
+    assert not overlap._in_triangles(u, v, keys, 20, stop_at=time.perf_counter() - 1).any()
+
+
+def test_the_set_cover_keeps_its_time_box_inside_a_large_clique(monkeypatch) -> None:
+    """A 1,000-clique through the sets (sparse) path: the triangle search (166 million
+    wedges) and the growth of one clique both look at the clock, so a half-second box ends
+    within seconds (it took over a minute) with a valid cover."""
+    monkeypatch.setattr(overlap, "DENSE_COVER_NODES", 0)
+    u, v = np.triu_indices(1_000, 1)
+    started = time.perf_counter()
+    alone, cliques = conflict_cover(u, v, seconds=0.5)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 0.5 + 8.0  # slack for shared CI machines; the benchmarks time it exactly
+    edges = list(zip(u.tolist(), v.tolist(), strict=True))
+    assert_valid_cover(edges, [list(pair) for pair in alone.tolist()] + cliques, MAX_CLIQUE_SIZE)
+    assert alone.tolist() == sorted(alone.tolist())
