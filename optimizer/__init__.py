@@ -52,6 +52,11 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(f".{module}", __name__), name)
 
 
+def __dir__() -> list[str]:
+    """The module's names with the lazily imported exports (for completion and ``dir()``)."""
+    return sorted({*globals(), *_EXPORTS})
+
+
 __all__ = [
     "BUILT_IN_STRATEGIES",
     "InfloptError",

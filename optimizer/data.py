@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .overlap import OverlapGraph, build_overlap
 from .reach import load_reach
 from .references import check_references
-from .roster import Roster, load_roster
+from .roster import Roster, columns_needed, load_roster
 from .scenario import Scenario
 
 
@@ -31,3 +31,18 @@ def prepare(scenario: Scenario) -> Prepared:
     overlap = build_overlap(scenario, roster)
     load_reach(scenario, roster)  # check audience data up front (kept in memory for the solve)
     return Prepared(scenario, roster, overlap)
+
+
+def data_differences(read_for: Scenario, scenario: Scenario) -> list[str]:
+    """What keeps data read for ``read_for`` from serving ``scenario``: the sections that
+    say what is read and how (roster, overlap, rate_card, reach, tiers, the folder paths are
+    read from), and roster columns ``scenario``'s rules name that were not checked for
+    ``read_for``. Empty when the data serve."""
+    sections = ("roster", "overlap", "rate_card", "reach", "tiers")
+    differ = [name for name in sections if getattr(read_for, name) != getattr(scenario, name)]
+    if read_for.base_dir != scenario.base_dir:
+        differ.append("folder")
+    unchecked = sorted(set(columns_needed(scenario)) - set(columns_needed(read_for)))
+    if unchecked:
+        differ.append("rule columns (" + ", ".join(unchecked) + ")")
+    return differ

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from .candidates import select_candidates
-from .data import Prepared, prepare
+from .data import Prepared, data_differences, prepare
 from .diagnose import explain_empty, explain_infeasible, include_clashes, include_conflicts
 from .errors import InputError, Problem, VerificationError, did_you_mean
 from .kpis import by_group, effective_costs, portfolio_kpis
 from .overlap import OverlapGraph
+from .references import check_references
 from .result import PICK_COLUMNS, Result
 from .robust import worst_case_value
 from .roster import Roster
-from .scenario import Goal, Scenario, SolverSettings
+from .scenario import Goal, Scenario, SolverSettings, check_strategies, scenario_from_data
 from .solver import Status, outside_gap
 from .uncertainty import simulate, simulated_targets, summary_draws
 from .verify import check_robust_objective, check_selection
@@ -79,7 +81,9 @@ def effective_scenario(scenario: Scenario, strategy: str | None) -> Scenario:
     if strategy is None:
         return scenario
     if strategy not in scenario.strategies and strategy in BUILT_IN_STRATEGIES:
-        return scenario.with_overrides(built_in_overrides(scenario, strategy))
+        return scenario.with_overrides(
+            built_in_overrides(scenario, strategy), keep_strategies=False
+        )
     if not scenario.strategies:
         hint = did_you_mean(strategy, BUILT_IN_STRATEGIES)
         raise InputError.single(
@@ -95,8 +99,17 @@ def solve(
     scenario: Scenario, strategy: str | None = None, *, prepared: Prepared | None = None
 ) -> Result:
     """Solve one strategy (or the base scenario: None, or ``"base"`` when the file defines
-    no strategy of that name) into a verified :class:`Result`."""
-    prepared = prepared or prepare(scenario)
+    no strategy of that name) into a verified :class:`Result`.
+
+    ``scenario`` is validated again first, so fields changed after loading are checked like
+    the file's (:class:`InputError`). ``prepared`` (from :func:`prepare`) reuses loaded data;
+    it must come from a scenario with the same data sections (``ValueError`` otherwise).
+    Raises ``TypeError`` for arguments of the wrong kind.
+    """
+    scenario = checked_scenario(scenario, "solve")
+    if strategy is not None and not isinstance(strategy, str):
+        raise TypeError(f"solve(): strategy must be a name (str) or None, not {strategy!r}")
+    prepared = prepared_for(scenario, prepared)
     strategy = strategy_name(scenario, strategy)
     effective = effective_scenario(scenario, strategy)
     return solve_effective(effective, prepared.roster, prepared.overlap, strategy)
@@ -246,9 +259,52 @@ def strategy_names(scenario: Scenario) -> list[str]:
 
 
 def compare(
-    scenario: Scenario, strategies: list[str] | None = None, *, prepared: Prepared | None = None
+    scenario: Scenario,
+    strategies: str | Sequence[str] | None = None,
+    *,
+    prepared: Prepared | None = None,
 ) -> list[Result]:
-    """Solve several strategies on the same data (default: all of them)."""
-    prepared = prepared or prepare(scenario)
-    names = strategies or strategy_names(scenario)
+    """Solve several strategies on the same data, one :class:`Result` each in the order
+    given (None: all of them, see :func:`strategy_names`; one name: that one). Checks its
+    arguments as :func:`solve` does."""
+    scenario = checked_scenario(scenario, "compare")
+    if strategies is None:
+        names = strategy_names(scenario)
+    elif isinstance(strategies, str):
+        names = [strategies]
+    else:
+        names = list(strategies)
+        wrong = [name for name in names if not isinstance(name, str)]
+        if wrong:
+            raise TypeError(f"compare(): strategies must be names (str), not {wrong[0]!r}")
+    prepared = prepared_for(scenario, prepared)
     return [solve(scenario, name, prepared=prepared) for name in names]
+
+
+def checked_scenario(scenario: object, caller: str) -> Scenario:
+    """``scenario`` validated again (fields may have been set after loading), with its
+    strategies merged as :func:`load_scenario` checks them; ``TypeError`` if not a Scenario."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"{caller}() takes a Scenario (from load_scenario), not {type(scenario).__name__}"
+        )
+    checked = scenario_from_data(scenario.as_data(), scenario.source, scenario.base_dir)
+    check_strategies(checked)
+    return checked
+
+
+def prepared_for(scenario: Scenario, prepared: Prepared | None) -> Prepared:
+    """The loaded data to solve ``scenario`` on: ``prepared`` if it was read with the same
+    data sections (and ids, tiers and columns the scenario names are in it), else read now."""
+    if prepared is None:
+        return prepare(scenario)
+    if not isinstance(prepared, Prepared):
+        raise TypeError(f"prepared must come from prepare(), not {type(prepared).__name__}")
+    differ = data_differences(prepared.scenario, scenario)
+    if differ:
+        raise ValueError(
+            f"prepared was read for a scenario with other {', '.join(differ)}; "
+            f"call prepare() on this scenario"
+        )
+    check_references(scenario, prepared.roster)
+    return prepared

@@ -90,7 +90,7 @@ def row_label(position: int) -> str:
     return f"row {sheet_row(position)}"
 
 
-def _columns_needed(scenario: Scenario) -> dict[str, str]:
+def columns_needed(scenario: Scenario) -> dict[str, str]:
     """Roster columns the scenario names, with the key that names them."""
     needed: dict[str, str] = {}
     for prefix, rules in scenario.rule_sets():
@@ -180,7 +180,7 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
                 f"missing required columns: {', '.join(missing)}{header_hint(headers)}",
             )
         )
-    for column, key in _columns_needed(scenario).items():
+    for column, key in columns_needed(scenario).items():
         if column not in raw.columns and column not in {"tier", "platform", "niche"}:
             problems.append(
                 Problem(source, f"column {column}", f"named by {key} but not in the roster")
@@ -198,7 +198,7 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
     frame["id"] = ids.to_numpy()
 
     numeric = [c for c in (*COUNT_COLUMNS, *RATE_COLUMNS, *ACTIVITY_COLUMNS) if c in raw.columns]
-    summed = {c: k for c, k in _columns_needed(scenario).items() if ".resources." in k}
+    summed = {c: k for c, k in columns_needed(scenario).items() if ".resources." in k}
     for column, key in summed.items():
         if column in {*TEXT_COLUMNS, *RESERVED_COLUMNS}:
             problems.append(Problem(source, f"column {column}", f"is text, but {key} sums it"))

@@ -11,6 +11,7 @@ import copy
 import tomllib
 from collections.abc import Callable
 from enum import StrEnum
+from os import PathLike
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
@@ -591,11 +592,30 @@ class Scenario(StrictModel):
                 f"strategies.{name}",
                 "no such strategy" + did_you_mean(name, list(self.strategies)),
             )
-        return self.with_overrides(self.strategies[name].model_dump(exclude_unset=True))
+        overrides = self.strategies[name].model_dump(exclude_unset=True)
+        return self.with_overrides(overrides, keep_strategies=False)
 
-    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
-        """A copy with strategy-style overrides applied (top-level or constraint keys)."""
+    def as_data(self) -> dict[str, Any]:
+        """The scenario as plain data (a dict like the file's) that validates back into an
+        equal scenario: each strategy holds only the keys it sets, so it still overrides only
+        those."""
         data = self.model_dump(mode="python", exclude={"strategies"})
+        data["strategies"] = {
+            name: strategy.model_dump(mode="python", exclude_unset=True)
+            for name, strategy in self.strategies.items()
+        }
+        return data
+
+    def with_overrides(
+        self, overrides: dict[str, Any], *, keep_strategies: bool = True
+    ) -> Scenario:
+        """A copy with strategy-style overrides applied (top-level keys budget, goal,
+        objective, name, robust; any other key is a constraint), validated again. The file's
+        strategies are kept (they apply on top of the new base) unless ``keep_strategies`` is
+        False, as for a strategy's own effective scenario."""
+        data = self.as_data()
+        if not keep_strategies:
+            del data["strategies"]
         overrides = dict(overrides)
         overrides.pop("description", None)
         for key in ("budget", "goal", "objective", "name", "robust"):
@@ -743,10 +763,20 @@ def read_scenario_data(path: Path) -> dict[str, Any]:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raises :class:`InputError` listing every problem."""
+    """Read and validate a scenario file; raises :class:`InputError` listing every problem
+    (``TypeError`` if ``path`` is not a path)."""
+    if not isinstance(path, str | PathLike):
+        raise TypeError(f"load_scenario() takes a file path, not {type(path).__name__}")
     path = Path(path)
     data = read_scenario_data(path)
     scenario = scenario_from_data(data, str(path), path.resolve().parent)
+    check_strategies(scenario)
+    return scenario
+
+
+def check_strategies(scenario: Scenario) -> None:
+    """Raise :class:`InputError` listing every strategy that does not merge into a valid
+    scenario (each problem named ``strategies.NAME → key``)."""
     problems = []
     for name in scenario.strategies:
         try:
@@ -757,7 +787,6 @@ def load_scenario(path: str | Path) -> Scenario:
             )
     if problems:
         raise InputError(problems)
-    return scenario
 
 
 _BOUND_KEYWORDS = {

@@ -137,7 +137,7 @@ def apply_settings(scenario: Scenario, settings: dict[str, float]) -> Scenario:
     """A copy of ``scenario`` with every dotted-path setting replaced (validated again)."""
     if not settings:
         return scenario
-    data = scenario.model_dump(mode="python")
+    data = scenario.as_data()
     for path, value in settings.items():
         set_path(data, path, value, scenario.source)
     return rebuild_scenario(data, scenario.source, scenario.base_dir)

@@ -1,0 +1,126 @@
+"""The Python API's promises: changed scenarios are checked again, strategies survive
+overrides, loaded data are reused only when they fit, and wrong arguments get clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import optimizer
+from optimizer import InputError, compare, load_scenario, prepare, solve
+from optimizer.generate import write_sample
+from optimizer.sweep import apply_settings
+
+
+def _scenario(tmp_path: Path, **extra: object):
+    write_sample(tmp_path, n=40, seed=5)
+    data = {
+        "name": "api",
+        "roster": "roster.csv",
+        "overlap": "overlap.csv",
+        "budget": 6000,
+        "objective": {"engagement": 0.05, "conversions": 20},
+        "constraints": {"max_influencers": 6, "max_pair_overlap": 0.3},
+        "strategies": {"lean": {"budget": 1500}, "wide": {"max_influencers": 10}},
+        "solver": {"gap": 0},
+        **extra,
+    }
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_scenario(path)
+
+
+def test_overrides_keep_the_files_strategies_which_apply_on_top(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path)
+    changed = scenario.with_overrides({"max_influencers": 2})
+    assert changed.strategy_names() == ["lean", "wide"]
+    results = {r.strategy: r for r in compare(changed)}
+    assert set(results) == {"lean", "wide"}
+    assert len(results["lean"].selected) <= 2  # the new base rule under the strategy's budget
+    assert results["lean"].kpis["spend"] <= 1500 + 1e-6
+    wide = scenario.with_strategy("wide").with_overrides({"max_influencers": 10})
+    assert results["wide"].objective == pytest.approx(solve(wide).objective, rel=1e-9)
+
+
+def test_a_strategy_keeps_only_what_it_sets_after_a_round_trip(tmp_path: Path) -> None:
+    """Rebuilt from its data, a strategy that sets only the budget must not clear the base's
+    other rules (it did: every unset key came back as an explicit None)."""
+    scenario = _scenario(tmp_path)
+    rebuilt = apply_settings(scenario, {"budget": 6000})
+    lean = rebuilt.with_strategy("lean")
+    assert lean.constraints.max_influencers == 6
+    assert lean.constraints == scenario.with_strategy("lean").constraints
+    assert lean.budget == 1500
+
+
+def test_a_field_set_after_loading_is_checked_like_the_files(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path)
+    scenario.budget = -5
+    with pytest.raises(InputError, match="budget"):
+        solve(scenario)
+    scenario.budget = 6000
+    scenario.constraints.max_influencers = -1
+    with pytest.raises(InputError, match="max_influencers"):
+        compare(scenario)
+
+
+def test_a_changed_field_is_solved_as_changed(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    before = solve(scenario, prepared=prepared)
+    scenario.constraints.max_influencers = 1
+    after = solve(scenario, prepared=prepared)
+    assert len(after.selected) == 1
+    assert after.objective <= before.objective
+
+
+def test_loaded_data_are_refused_for_a_scenario_that_reads_other_data(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    other = scenario.with_overrides({}).model_copy(update={"tiers": {"small": 0, "big": 50_000}})
+    with pytest.raises(ValueError, match="tiers"):
+        solve(other, prepared=prepared)
+    with pytest.raises(ValueError, match="rule columns"):
+        compare(scenario.with_overrides({"resources": {"followers": 1e6}}), prepared=prepared)
+
+
+def test_reused_data_still_check_the_ids_a_change_names(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    with pytest.raises(InputError, match="no-such-creator"):
+        solve(scenario.with_overrides({"include": ["no-such-creator"]}), prepared=prepared)
+
+
+def test_compare_takes_one_name_a_list_or_nothing(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    assert [r.strategy for r in compare(scenario, "wide", prepared=prepared)] == ["wide"]
+    assert [r.strategy for r in compare(scenario, ["wide", "lean"], prepared=prepared)] == [
+        "wide",
+        "lean",
+    ]
+    assert compare(scenario, [], prepared=prepared) == []
+    assert [r.strategy for r in compare(scenario, prepared=prepared)] == ["lean", "wide"]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: solve("scenario.yaml"), "takes a Scenario"),
+        (lambda s: solve(s, 3), "strategy must be a name"),
+        (lambda s: compare(s, [1]), "strategies must be names"),
+        (lambda s: solve(s, prepared=object()), "prepared must come from prepare"),
+        (lambda s: load_scenario(123), "takes a file path"),
+    ],
+)
+def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path, call, message: str) -> None:
+    scenario = _scenario(tmp_path)
+    with pytest.raises(TypeError, match=message):
+        call(scenario)
+
+
+def test_the_package_lists_what_it_exports() -> None:
+    assert set(optimizer.__all__) <= set(dir(optimizer))
+    assert callable(optimizer.solve)
