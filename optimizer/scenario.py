@@ -609,36 +609,46 @@ class Scenario(StrictModel):
     def with_overrides(
         self, overrides: dict[str, Any], *, keep_strategies: bool = True
     ) -> Scenario:
-        """A copy with strategy-style overrides applied (top-level keys budget, goal,
-        objective, name, robust; any other key is a constraint), validated again. The file's
+        """A copy with strategy-style ``overrides`` applied, validated again.
+
+        Constraint keys (``tiers`` included, and any key a scenario does not have) change the
+        rules, as does a ``constraints`` mapping of them; a ``mix`` rule replaces the rule of
+        its group only. The settings sections ``objective``, ``solver``, ``uncertainty`` and
+        ``reach`` take the keys given over their current ones; any other top-level key
+        (``budget``, ``goal``, ``name``, ``currency``, ``robust``…) is replaced. The file's
         strategies are kept (they apply on top of the new base) unless ``keep_strategies`` is
-        False, as for a strategy's own effective scenario."""
+        False, as for a strategy's own effective scenario. ``description`` is ignored.
+        """
         data = self.as_data()
         if not keep_strategies:
             del data["strategies"]
         overrides = dict(overrides)
         overrides.pop("description", None)
-        for key in ("budget", "goal", "objective", "name", "robust"):
-            if key in overrides:
-                value = overrides.pop(key)
-                if key == "objective":
-                    data["objective"] = {**data["objective"], **value}
-                else:
-                    data[key] = value
-        constraints = data["constraints"]
+        rules = list(dict(overrides.pop("constraints", None) or {}).items())
         for key, value in overrides.items():
+            if key in Constraints.model_fields or key not in Scenario.model_fields:
+                rules.append((key, value))
+            elif key in MERGED_SECTIONS and isinstance(value, dict) and data.get(key):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        constraints = data["constraints"]
+        for key, value in rules:
             if key == "mix" and value is not None:
-                merged = copy.deepcopy(constraints.get("mix", {}))
+                merged = copy.deepcopy(constraints.get("mix") or {})
                 for column, groups in value.items():
-                    rules = merged.setdefault(column, {})
+                    rules_of_column = merged.setdefault(column, {})
                     for group, rule in groups.items():  # groups match ignoring case
-                        for same in [g for g in rules if g.lower() == group.lower()]:
-                            del rules[same]
-                        rules[group] = rule
+                        for same in [g for g in rules_of_column if g.lower() == group.lower()]:
+                            del rules_of_column[same]
+                        rules_of_column[group] = rule
                 constraints["mix"] = merged
             else:
                 constraints[key] = value
         return scenario_from_data(data, self.source, self._base_dir)
+
+
+MERGED_SECTIONS = ("objective", "solver", "uncertainty", "reach")  # overrides merge into these
 
 
 def scenario_from_data(data: dict[str, Any], source: str, base_dir: Path) -> Scenario:

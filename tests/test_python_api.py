@@ -124,3 +124,22 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path, call, message: st
 def test_the_package_lists_what_it_exports() -> None:
     assert set(optimizer.__all__) <= set(dir(optimizer))
     assert callable(optimizer.solve)
+
+
+def test_overrides_reach_every_section_of_the_scenario(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, solver={"gap": 0, "time_limit": 30})
+    changed = scenario.with_overrides(
+        {
+            "currency": "EUR",
+            "solver": {"gap": 0.01},
+            "constraints": {"max_influencers": 3},
+            "tiers": ["nano", "micro"],
+        }
+    )
+    assert changed.currency == "EUR"
+    assert (changed.solver.gap, changed.solver.time_limit) == (0.01, 30)
+    assert changed.constraints.max_influencers == 3
+    assert changed.constraints.tiers == ["nano", "micro"]  # the rule, not the tier bounds
+    assert changed.tiers == scenario.tiers
+    with pytest.raises(InputError, match="did you mean 'max_influencers'"):
+        scenario.with_overrides({"max_influencer": 3})
