@@ -419,7 +419,7 @@ def explain(
     """Say why INFLUENCER is in or out: forced the other way, binding rules, value per cost."""
 
     def action() -> int:
-        from optimizer.explain import explain as explain_influencer
+        from optimizer.explanation import explain as explain_influencer
 
         scenario = _load(scenario_file, solver, time_limit, gap)
         answer = explain_influencer(scenario, influencer, strategy)

@@ -21,6 +21,8 @@ _EXPORTS = {
     "strategy_names": "engine",
     "Prepared": "data",
     "prepare": "data",
+    "Explanation": "explanation",
+    "explain": "explanation",
     "InfloptError": "errors",
     "InputError": "errors",
     "Problem": "errors",
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from .data import Prepared, prepare
     from .engine import BUILT_IN_STRATEGIES, compare, solve, strategy_names
     from .errors import InfloptError, InputError, Problem, SolverError, VerificationError
+    from .explanation import Explanation, explain
     from .result import Result
     from .roster import Roster, load_roster
     from .scenario import Scenario, load_scenario, scenario_json_schema
@@ -59,6 +62,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BUILT_IN_STRATEGIES",
+    "Explanation",
     "InfloptError",
     "InputError",
     "Prepared",
@@ -70,6 +74,7 @@ __all__ = [
     "Status",
     "VerificationError",
     "compare",
+    "explain",
     "load_roster",
     "load_scenario",
     "prepare",

@@ -10,7 +10,7 @@ import yaml
 
 from optimizer import Status, compare, load_scenario, prepare, solve
 from optimizer.engine import effective_scenario, solve_effective
-from optimizer.explain import explain
+from optimizer.explanation import explain
 from optimizer.generate import write_sample
 
 OBJECTIVE_TOLERANCE = 1e-6  # relative
@@ -372,7 +372,7 @@ def test_explain_says_when_a_deadline_left_its_solves_unproven(monkeypatch) -> N
     them was given as if it were the answer."""
     from dataclasses import replace
 
-    import optimizer.explain as explain_module
+    import optimizer.explanation as explain_module
 
     real = explain_module.solve_effective
 

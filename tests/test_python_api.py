@@ -143,3 +143,16 @@ def test_overrides_reach_every_section_of_the_scenario(tmp_path: Path) -> None:
     assert changed.tiers == scenario.tiers
     with pytest.raises(InputError, match="did you mean 'max_influencers'"):
         scenario.with_overrides({"max_influencer": 3})
+
+
+def test_explain_is_exported_and_checks_its_arguments(tmp_path: Path) -> None:
+    from optimizer import explain
+
+    scenario = _scenario(tmp_path)
+    result = solve(scenario, "wide")
+    why = explain(scenario, result.selected[0], "wide")
+    assert why.picked and why.objective_change is not None and why.objective_change <= 1e-6
+    with pytest.raises(TypeError, match="influencer must be an id"):
+        explain(scenario, 7)
+    with pytest.raises(TypeError, match="takes a Scenario"):
+        explain("scenario.yaml", "x")

@@ -9,7 +9,14 @@ import numpy as np
 
 from .candidates import group_values, select_candidates
 from .diagnose import explain_infeasible
-from .engine import Prepared, effective_scenario, prepare, solve_effective, strategy_name
+from .engine import (
+    Prepared,
+    checked_scenario,
+    effective_scenario,
+    prepared_for,
+    solve_effective,
+    strategy_name,
+)
 from .errors import InputError, did_you_mean
 from .funnel import KPI_COLUMNS
 from .result import Result
@@ -133,8 +140,12 @@ def explain(
     """Solve, then re-solve with ``influencer`` forced the other way, and say why.
 
     A rule of the brief that alone decides its place (see :func:`holding_rule`) is never lifted:
-    forcing the influencer against it is reported as impossible, without a re-solve."""
-    prepared = prepared or prepare(scenario)
+    forcing the influencer against it is reported as impossible, without a re-solve.
+    Arguments are checked as :func:`optimizer.solve` checks them."""
+    scenario = checked_scenario(scenario, "explain")
+    if not isinstance(influencer, str):
+        raise TypeError(f"explain(): influencer must be an id (str), not {influencer!r}")
+    prepared = prepared_for(scenario, prepared)
     roster = prepared.roster
     if influencer not in roster.index_of:
         hint = did_you_mean(influencer, roster.ids)
