@@ -178,12 +178,14 @@ def conflict_cover(
     if not len(low):
         return np.zeros((0, 2), dtype=np.int64), []
     size = int(high.max()) + 1
+    present = np.zeros(size, dtype=bool)
+    present[low] = present[high] = True
+    nodes = np.flatnonzero(present)  # sorted, without sorting the edges
+    if _dense(len(nodes), len(low)):  # (a repeated edge counts twice here: harmless)
+        return _cover_on_matrix(low, high, nodes, max_size, stop_at)  # triangles abound
     keys = np.sort(low * size + high)
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # each edge once, sorted
     low, high = keys // size, keys % size
-    nodes = np.unique(np.concatenate([low, high]))
-    if _dense(len(nodes), len(keys)):
-        return _cover_on_matrix(low, high, nodes, max_size, stop_at)  # triangles abound
     in_triangle = _in_triangles(low, high, keys, size, stop_at)
     alone = np.column_stack([low[~in_triangle], high[~in_triangle]])
     rest = zip(low[in_triangle].tolist(), high[in_triangle].tolist(), strict=True)
@@ -283,14 +285,17 @@ def cover_seconds(scenario: Scenario) -> float | None:
 def _cover_on_matrix(
     low: np.ndarray, high: np.ndarray, nodes: np.ndarray, max_size: int, stop_at: float
 ) -> tuple[np.ndarray, list[list[int]]]:
-    """:func:`conflict_cover` of the edges ``low``–``high`` (unique, sorted, ``low < high``)
-    on boolean matrices over ``nodes`` (sorted), for dense conflict graphs (real exports with
-    one niche and a low ``max_pair_overlap``), where the triangle search and the sets of
-    :func:`_cover_greedily` take minutes at 1,000 candidates: the same cliques in the same
-    order (an edge whose ends share no neighbour is in no triangle: its own row), each
-    choice a vector operation, the "options kept" counts updated as candidates drop out."""
+    """:func:`conflict_cover` of the edges ``low``–``high`` (``low < high``, in any order,
+    repeats allowed) on boolean matrices over ``nodes`` (sorted), for dense conflict graphs
+    (real exports with one niche and a low ``max_pair_overlap``), where the triangle search
+    and the sets of :func:`_cover_greedily` take minutes at 1,000 candidates: the same
+    cliques in the same order (an edge whose ends share no neighbour is in no triangle: its
+    own row), each choice a vector operation, the "options kept" counts updated as
+    candidates drop out."""
     m = len(nodes)
-    a, b = np.searchsorted(nodes, low), np.searchsorted(nodes, high)
+    position = np.zeros(int(nodes[-1]) + 1, dtype=np.int64)
+    position[nodes] = np.arange(m)
+    a, b = position[low], position[high]
     adjacent = np.zeros((m, m), dtype=bool)  # no edge u–u: a node is not its own candidate
     adjacent[a, b] = adjacent[b, a] = True
     uncovered = adjacent.copy()
