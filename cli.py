@@ -83,10 +83,12 @@ def run_safely(action: Callable[[], int]) -> None:
     sys.exit(code)
 
 
-def _abandoned_runs_ended(seconds: float = 5.0) -> bool:
-    """Wait up to ``seconds`` for HiGHS runs abandoned at a deadline (cancelled, ending soon).
-    One still running when the process ends would abort it ("terminate called without an
-    active exception", exit 134) after the result was printed: False then, to exit at once."""
+def _abandoned_runs_ended(seconds: float = 0.0) -> bool:
+    """Have the HiGHS runs abandoned at a deadline (cancelled, ending soon) ended, waiting up
+    to ``seconds``? One still running when the process ends would abort it ("terminate called
+    without an active exception", exit 134) after the result was printed: False then, to exit
+    at once. Not waited for by default: the time limit is the command's, not only the
+    answer's."""
     bounds = sys.modules.get("optimizer.bounds")
     if bounds is None or not bounds.abandoned_runs():
         return True

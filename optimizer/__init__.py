@@ -29,6 +29,7 @@ _EXPORTS = {
     "SolverError": "errors",
     "VerificationError": "errors",
     "Result": "result",
+    "read_results": "result",
     "Roster": "roster",
     "load_roster": "roster",
     "Scenario": "scenario",
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from .engine import BUILT_IN_STRATEGIES, compare, solve, strategy_names
     from .errors import InfloptError, InputError, Problem, SolverError, VerificationError
     from .explanation import Explanation, explain
-    from .result import Result
+    from .result import Result, read_results
     from .roster import Roster, load_roster
     from .scenario import Scenario, load_scenario, scenario_json_schema
     from .solver import Status
@@ -78,6 +79,7 @@ __all__ = [
     "load_roster",
     "load_scenario",
     "prepare",
+    "read_results",
     "scenario_json_schema",
     "solve",
     "strategy_names",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -64,6 +66,11 @@ class Result:
         """True when a verified portfolio exists."""
         return self.status in (Status.OPTIMAL, Status.FEASIBLE)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """The result of a :meth:`to_dict` contract (see :func:`result_from_dict`)."""
+        return result_from_dict(data)
+
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON result contract (see docs/results.md)."""
         return {
@@ -90,6 +97,42 @@ class Result:
             "uncertainty": self.uncertainty,
             "robust": self.robust,
         }
+
+
+RESULT_KEYS_REQUIRED = ("scenario", "strategy", "status", "goal")
+
+
+def result_from_dict(data: object, where: str = "result") -> Result:
+    """A :class:`Result` from its JSON contract (:meth:`Result.to_dict`, as ``--format json``
+    and ``-o FILE.json`` write it). Raises ``ValueError`` naming ``where`` and the key for a
+    missing or unknown key or an unknown status. The picks table and Monte Carlo draws are
+    not in the contract: they come back empty."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: a result is a JSON object, not {type(data).__name__}")
+    known = {f.name for f in fields(Result)} - {"simulation", "picks"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r} (not a result of this version)")
+    missing = [key for key in RESULT_KEYS_REQUIRED if key not in data]
+    if missing:
+        raise ValueError(f"{where}: key {missing[0]!r} is missing")
+    try:
+        status = Status(data["status"])
+    except ValueError:
+        choices = ", ".join(s.value for s in Status)
+        raise ValueError(f"{where}: status {data['status']!r} is not one of {choices}") from None
+    return Result(**{**data, "status": status})
+
+
+def read_results(path: str | Path) -> list[Result]:
+    """The results in a JSON file written by inflopt (one object or a list of them)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read results: {exc}") from None
+    items = data if isinstance(data, list) else [data]
+    return [result_from_dict(item, f"{path}, result {k + 1}") for k, item in enumerate(items)]
 
 
 def best_positions(values: Sequence[float | None], better: str | None) -> set[int]:

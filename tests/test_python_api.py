@@ -3,6 +3,8 @@ overrides, loaded data are reused only when they fit, and wrong arguments get cl
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,48 @@ def test_explain_is_exported_and_checks_its_arguments(tmp_path: Path) -> None:
         explain(scenario, 7)
     with pytest.raises(TypeError, match="takes a Scenario"):
         explain("scenario.yaml", "x")
+
+
+def test_results_written_as_json_read_back_equal(tmp_path: Path) -> None:
+    from optimizer import Result, read_results
+    from optimizer.output import write_results
+
+    scenario = _scenario(tmp_path)
+    results = compare(scenario)  # lean and wide, solved
+    impossible = solve(scenario.with_overrides({"budget": 10, "min_influencers": 3}))
+    assert impossible.status == "infeasible" and impossible.diagnosis
+    path = tmp_path / "out.json"
+    write_results([*results, impossible], path)
+    back = read_results(path)
+    assert [r.to_dict() for r in back] == [r.to_dict() for r in [*results, impossible]]
+    assert back[0].solved and back[0].selected == results[0].selected
+    one = tmp_path / "one.json"
+    write_results([results[0]], one)
+    assert read_results(one)[0].to_dict() == results[0].to_dict()
+    assert Result.from_dict(results[0].to_dict()).to_dict() == results[0].to_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"extra": 1}, "unknown key 'extra'"),
+        ({"status": "great"}, "status 'great' is not one of"),
+        ({"status": None}, "status None"),
+    ],
+)
+def test_a_result_file_that_is_not_a_result_is_named(tmp_path: Path, change, message) -> None:
+    from optimizer import read_results
+
+    contract = {"scenario": "s", "strategy": None, "status": "optimal", "goal": "g", **change}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps([contract]))
+    with pytest.raises(ValueError, match=f"bad.json, result 1: {re.escape(message)}"):
+        read_results(path)
+    del contract["goal"]
+    path.write_text(json.dumps(contract))
+    first = message if "extra" in change else "key 'goal' is missing"  # unknown keys first
+    with pytest.raises(ValueError, match=re.escape(first)):
+        read_results(path)
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="cannot read results"):
+        read_results(path)
