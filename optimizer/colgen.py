@@ -17,7 +17,7 @@ import numpy as np
 
 from .arrays import ArrayModel
 from .bounds import DualBound, RestrictedLP, dual_bound, kept_row_bound
-from .greedy import scarcity
+from .greedy import PER_COST_AND_SLOT, scarcity
 
 if TYPE_CHECKING:
     from .fastpath import Deadline
@@ -62,7 +62,7 @@ def start_scores(model: ArrayModel) -> np.ndarray:
             row = model.A.getrow(r)
             help_[row.indices] += np.maximum(row.data, 0) / max(model.lo[r], 1.0)
         return help_ / cost
-    return model.c / scarcity(model, count_aware=True)
+    return model.c / scarcity(model, PER_COST_AND_SLOT)
 
 
 def start_columns(model: ArrayModel, score: np.ndarray) -> np.ndarray:

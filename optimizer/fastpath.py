@@ -64,7 +64,7 @@ from .arrays import ArrayModel, build_arrays, unsupported_reason
 from .bounds import DualBound, solve_sub
 from .candidates import Candidates
 from .colgen import Relaxation, column_generation
-from .greedy import greedy_slots, round_lp, verified
+from .greedy import FILL_KEYS, greedy_slots, round_lp, verified
 from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
@@ -190,13 +190,16 @@ def _shortlist_seconds(deadline: Deadline) -> float | None:
     return None if not np.isfinite(left) else max(1.0, left / 3)
 
 
-def _greedy_both(model: ArrayModel, deadline: float | None) -> list[np.ndarray]:
-    """The greedy by value per cost and the count-aware one, the second only if time is left
-    (as :func:`optimizer.greedy.greedy_portfolio` tries them): the floor is the better one."""
-    first = greedy_slots(model, deadline=deadline)
-    if deadline is not None and time.perf_counter() > deadline:
-        return [first]
-    return [first, greedy_slots(model, deadline=deadline, count_aware=True)]
+def _greedy_all(model: ArrayModel, deadline: float | None) -> list[np.ndarray]:
+    """The greedy with each fill order (:data:`optimizer.greedy.FILL_KEYS`), the later ones
+    only while time is left (as :func:`optimizer.greedy.greedy_portfolio` tries them): the
+    floor is the best."""
+    found = [greedy_slots(model, deadline=deadline)]
+    for per in FILL_KEYS[1:]:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        found.append(greedy_slots(model, deadline=deadline, per=per))
+    return found
 
 
 def _greedy_result(
@@ -364,7 +367,7 @@ def solve_fast(
     early = deadline.earlier(ROUNDING_PER_CANDIDATE * model.n)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflopt-greedy")
     try:
-        greedy = pool.submit(_timed, _greedy_both, model, early.at)
+        greedy = pool.submit(_timed, _greedy_all, model, early.at)
         if not deadline.passed():
             relaxation = column_generation(model, early, settings.threads, gap=settings.gap)
             bound, lp_x, infeasible = relaxation.bound, relaxation.x, relaxation.infeasible

@@ -20,7 +20,7 @@ from .arrays import build_arrays, unsupported_reason
 from .bounds import run_highs
 from .candidates import Candidates
 from .fastpath import Abandoned, Deadline, PathAnswer
-from .greedy import greedy_slots, verified
+from .greedy import FILL_KEYS, greedy_slots, verified
 from .model import BuildOverrun, BuiltModel, build_model
 from .overlap import OverlapGraph
 from .robust import make_robust
@@ -85,9 +85,12 @@ def greedy_start(
     if unsupported_reason(scenario) is not None:
         return None
     model = build_arrays(scenario, roster, overlap, candidates)
-    x = greedy_slots(model)  # not cut short: the greedy portfolio is the floor
-    answer = verified(scenario, roster, overlap, model, x)
-    return None if answer is None else GreedyStart(answer.picked, model.reported(answer.value))
+    best = None
+    for per in FILL_KEYS:  # not cut short: the best greedy portfolio is the floor
+        answer = verified(scenario, roster, overlap, model, greedy_slots(model, per=per))
+        if answer is not None and (best is None or answer.value > best.value):
+            best = answer
+    return None if best is None else GreedyStart(best.picked, model.reported(best.value))
 
 
 def greedy_only(start: GreedyStart | None, scenario: Scenario, seconds: float) -> PathAnswer:

@@ -313,11 +313,21 @@ def _add_in_order(state: _State, r: int, order: np.ndarray, deadline: float | No
     return added
 
 
-def scarcity(model: ArrayModel, count_aware: bool) -> np.ndarray:
-    """What one pick uses up: its cost, or (count-aware) its share of the budget plus its share
-    of ``max_influencers`` — the better key when the count cap binds before the budget."""
+PER_COST, PER_COST_AND_SLOT, PER_PICK = "cost", "cost and slot", "pick"
+FILL_KEYS = (PER_COST, PER_COST_AND_SLOT, PER_PICK)  # the greedy's fill orders, tried in turn
+
+
+def scarcity(model: ArrayModel, per: str = PER_COST) -> np.ndarray:
+    """What one pick uses up, by which the fill divides its value: its cost (``per`` =
+    :data:`PER_COST`); its share of the budget plus its share of ``max_influencers``
+    (:data:`PER_COST_AND_SLOT`), the better key when the count cap binds before the budget;
+    or nothing (:data:`PER_PICK`: value alone, best when conflicts leave room for few picks,
+    where a cheap creator of high value per cost can shut out a dear one worth 50 times more,
+    as the best single item does for the knapsack greedy)."""
     cost = np.maximum(model.cost, 1e-9)
-    if not count_aware or "count" not in model.names:
+    if per == PER_PICK:
+        return np.ones(model.n)
+    if per != PER_COST_AND_SLOT or "count" not in model.names:
         return cost
     slots = float(model.hi[model.names.index("count")])
     if not np.isfinite(slots):
@@ -334,16 +344,17 @@ def _fill(
     alive: np.ndarray,
     priority: np.ndarray | None,
     deadline: float | None,
-    count_aware: bool = False,
+    per: str = PER_COST,
 ) -> None:
-    """Add candidates by marginal value per scarce resource (or by ``priority``) while they fit.
+    """Add candidates by marginal value per scarce resource (:func:`scarcity` ``per``; or by
+    ``priority``) while they fit.
 
     A candidate blocked by a limit that later picks can loosen (see :meth:`_State.blocked`)
     waits aside; after each addition the best waiting one is tried again before any worse
     candidate, and what still waits at the end gets another pass if the last one added anyone.
     """
     model = state.m
-    scarce = scarcity(model, count_aware)
+    scarce = scarcity(model, per)
     budget = model.names.index("budget") if "budget" in model.names else None
     cap = model.hi[budget] if budget is not None else np.inf
     counter = model.names.index("count") if "count" in model.names else None
@@ -421,9 +432,10 @@ def greedy_slots(
     priority: np.ndarray | None = None,
     alive: np.ndarray | None = None,
     deadline: float | None = None,
-    count_aware: bool = False,
+    per: str = PER_COST,
 ) -> np.ndarray:
-    """A 0/1 vector over slots built greedily (not yet verified; may miss lower limits).
+    """A 0/1 vector over slots built greedily, filling by marginal value per ``per`` (see
+    :func:`scarcity`; not yet verified, may miss lower limits).
 
     Tries again, while a lower limit stays unmet: (when a spend floor and an influencer cap
     both exist) among the candidates dear enough for the cap to reach the floor
@@ -448,7 +460,7 @@ def greedy_slots(
             state.change(j, 1.0)
         _cover(state, allowed, deadline, by_amount)
         if not model.minimize:
-            _fill(state, allowed, priority, deadline, count_aware)
+            _fill(state, allowed, priority, deadline, per)
         _cover(state, allowed, deadline, by_amount)
         if model.minimize:
             _prune(state, deadline)
@@ -597,9 +609,11 @@ def greedy_portfolio(
     started = time.perf_counter()
     model = model or build_arrays(scenario, roster, overlap)
     best: GreedyResult | None = None
-    # by value per cost, then by value per share of budget and count cap: keep the better
-    for count_aware in (False, True) if priority is None else (False,):
-        x = greedy_slots(model, priority, deadline=deadline, count_aware=count_aware)
+    # by value per cost, per share of budget and count cap, then by value alone: the best
+    for per in FILL_KEYS if priority is None else (PER_COST,):
+        if per != PER_COST and deadline is not None and time.perf_counter() > deadline:
+            break
+        x = greedy_slots(model, priority, deadline=deadline, per=per)
         result = verified(scenario, roster, overlap, model, x)
         if result is not None and (best is None or result.value > best.value):
             best = result

@@ -13,7 +13,7 @@ from optimizer import greedy, load_scenario
 from optimizer.arrays import build_arrays
 from optimizer.candidates import select_candidates
 from optimizer.engine import prepare
-from optimizer.greedy import _DeadEnds, _State, greedy_slots, round_lp
+from optimizer.greedy import FILL_KEYS, _DeadEnds, _State, greedy_slots, round_lp
 from optimizer.synthetic import write_instance
 
 
@@ -73,10 +73,10 @@ def test_pruning_changes_no_greedy_answer(model, monkeypatch):
 
     monkeypatch.setattr(_DeadEnds, "prune", counted)
     x_lp = np.clip(np.random.default_rng(0).random(model.n) * 1.3 - 0.2, 0.0, 1.0)
-    pruned = [greedy_slots(model), greedy_slots(model, count_aware=True), round_lp(model, x_lp)]
+    pruned = [*(greedy_slots(model, per=per) for per in FILL_KEYS), round_lp(model, x_lp)]
     assert any(removed > 0 for removed in calls)
     monkeypatch.setattr(_DeadEnds, "prune", lambda self, heap: heap)
-    plain = [greedy_slots(model), greedy_slots(model, count_aware=True), round_lp(model, x_lp)]
+    plain = [*(greedy_slots(model, per=per) for per in FILL_KEYS), round_lp(model, x_lp)]
     for with_pruning, without in zip(pruned, plain, strict=True):
         assert np.array_equal(with_pruning, without)
 
@@ -153,11 +153,11 @@ def test_covering_in_blocks_adds_what_one_by_one_adds(tmp_path, monkeypatch):
         return real(self, slots)
 
     monkeypatch.setattr(_State, "first_fit", counted)
-    runs = [greedy_slots(tight), greedy_slots(tight, count_aware=True), round_lp(tight, x_lp)]
+    runs = [*(greedy_slots(tight, per=per) for per in FILL_KEYS), round_lp(tight, x_lp)]
     assert max(blocks) >= 32
     monkeypatch.setattr(greedy, "BLOCK_FROM", 10**9)  # one by one only
     blocks.clear()
-    plain = [greedy_slots(tight), greedy_slots(tight, count_aware=True), round_lp(tight, x_lp)]
+    plain = [*(greedy_slots(tight, per=per) for per in FILL_KEYS), round_lp(tight, x_lp)]
     assert not blocks
     for in_blocks, one_by_one in zip(runs, plain, strict=True):
         assert np.array_equal(in_blocks, one_by_one)
@@ -207,3 +207,51 @@ def test_pruning_a_dear_portfolio_stops_at_the_deadline(model):
     assert late.x.sum() == 50
     greedy._prune(timely, None)
     assert timely.x.sum() < 50
+
+
+def test_the_floor_on_a_complete_conflict_graph_is_the_best_single_creator(scenario_maker):
+    """Every pair conflicts, so one creator is the whole portfolio. By value per cost the
+    greedy took the cheapest good ratio (2 % of the optimum on a real-size case); by value
+    alone it takes the best creator the budget allows, which is the optimum."""
+    import pandas as pd
+
+    from optimizer.fullpath import greedy_start
+    from optimizer.greedy import greedy_portfolio
+
+    rng = np.random.default_rng(7)
+    n = 14
+    roster = pd.DataFrame(
+        {
+            "id": [f"c{k:02d}" for k in range(n)],
+            "platform": "instagram",
+            "niche": "beauty",
+            "followers": rng.integers(5_000, 900_000, n),
+            "cost": 0.0,
+            "engagement_rate": rng.uniform(0.005, 0.06, n).round(4),
+        }
+    )
+    roster["cost"] = (roster["followers"] * rng.uniform(0.002, 0.02, n)).round(-1) + 50
+    roster.loc[0, ["followers", "cost"]] = [6_000, 50]  # the best ratio, a small value
+    budget = float(roster["cost"].sort_values().iloc[-3])  # the two dearest do not fit
+    scenario = scenario_maker(
+        roster,
+        {
+            "budget": budget,
+            "objective": {"reach": 0.01, "engagement": 0.1},
+            "overlap": {"estimate": {"same_niche_platform": 0.5}},
+            "constraints": {"max_pair_overlap": 0.1},
+        },
+    )
+    prepared = prepare(scenario)
+    candidates = select_candidates(scenario, prepared.roster)
+    model = build_arrays(scenario, prepared.roster, prepared.overlap, candidates)
+    singles = [
+        model.objective(np.eye(model.n)[j]) for j in range(model.n) if model.cost[j] <= budget
+    ]
+    best = greedy_portfolio(scenario, prepared.roster, prepared.overlap, model)
+    assert best is not None and len(best.picked) == 1
+    assert best.value == pytest.approx(max(singles), rel=1e-9)
+    assert greedy_slots(model).sum() == 1  # by value per cost: one pick, a worse one
+    assert model.objective(greedy_slots(model)) < max(singles)
+    start = greedy_start(scenario, prepared.roster, prepared.overlap, candidates)
+    assert start is not None and start.value == pytest.approx(best.value, rel=1e-9)
