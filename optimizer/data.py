@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from .overlap import OverlapGraph, build_overlap
 from .reach import load_reach
 from .references import check_references
-from .roster import Roster, columns_needed, load_roster
+from .roster import Roster, columns_needed, load_roster, roster_from_frame
 from .scenario import Scenario
 
 
@@ -24,13 +26,19 @@ class Prepared:
     overlap: OverlapGraph
 
 
-def prepare(scenario: Scenario) -> Prepared:
-    """Load and validate the roster and overlap data of ``scenario`` (raises InputError)."""
-    roster = load_roster(scenario)
-    check_references(scenario, roster)
-    overlap = build_overlap(scenario, roster)
-    load_reach(scenario, roster)  # check audience data up front (kept in memory for the solve)
-    return Prepared(scenario, roster, overlap)
+def prepare(scenario: Scenario, roster: pd.DataFrame | None = None) -> Prepared:
+    """Load and validate the roster and overlap data of ``scenario`` (raises InputError).
+
+    ``roster``: a pandas DataFrame to use in place of the roster file or database the
+    scenario names, checked as a file would be (:func:`optimizer.roster.roster_from_frame`).
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"prepare() takes a Scenario, not {type(scenario).__name__}")
+    table = load_roster(scenario) if roster is None else roster_from_frame(scenario, roster)
+    check_references(scenario, table)
+    overlap = build_overlap(scenario, table)
+    load_reach(scenario, table)  # check audience data up front (kept in memory for the solve)
+    return Prepared(scenario, table, overlap)
 
 
 def data_differences(read_for: Scenario, scenario: Scenario) -> list[str]:

@@ -20,7 +20,9 @@ from .numbers import MISSING_TEXT, NumberFormatError, parse_column, parse_number
 from .ratecard import estimate_costs
 from .reading import (
     RawTable,
+    clean_header,
     database_label,
+    dedupe_headers,
     header_hint,
     map_columns,
     normalize_header,
@@ -114,6 +116,24 @@ def load_roster(scenario: Scenario, path: Path | None = None) -> Roster:
         table = read_table(path, settings.encoding, settings.sheet)
     with numbered(table):
         return _roster_from_table(scenario, table, source)
+
+
+ROSTER_FRAME = "roster DataFrame"  # the source named in messages about a DataFrame roster
+
+
+def roster_from_frame(scenario: Scenario, frame: pd.DataFrame) -> Roster:
+    """A roster handed over as a pandas DataFrame, in place of the file or database the
+    scenario names, checked and enriched as a file's would be (the scenario's column mapping,
+    fill values and rate card apply). Problems name :data:`ROSTER_FRAME` and rows by their
+    position from 0, as ``frame.iloc`` counts them. ``TypeError`` if ``frame`` is not one."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"a roster must be a pandas DataFrame, not {type(frame).__name__}")
+    headers, notes = dedupe_headers([clean_header(c) for c in frame.columns])
+    data = frame.reset_index(drop=True).copy()
+    data.columns = headers
+    table = RawTable(data, "DataFrame", notes, rows=np.arange(len(data)))
+    with numbered(table):
+        return _roster_from_table(scenario, table, ROSTER_FRAME)
 
 
 def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Roster:

@@ -203,3 +203,38 @@ def test_a_result_file_that_is_not_a_result_is_named(tmp_path: Path, change, mes
     path.write_text("{not json")
     with pytest.raises(ValueError, match="cannot read results"):
         read_results(path)
+
+
+def test_a_dataframe_roster_solves_as_the_file_it_was_read_from(tmp_path: Path) -> None:
+    import pandas as pd
+
+    scenario = _scenario(tmp_path)
+    frame = pd.read_csv(tmp_path / "roster.csv", dtype=str)  # text, as exports hold it
+    from_file = solve(scenario, "wide")
+    from_frame = solve(scenario, "wide", prepared=prepare(scenario, roster=frame))
+    assert from_frame.selected == from_file.selected
+    assert from_frame.objective == pytest.approx(from_file.objective, rel=1e-12)
+    typed = pd.read_csv(tmp_path / "roster.csv")  # numbers as numbers
+    assert solve(scenario, "wide", prepared=prepare(scenario, typed)).selected == (
+        from_file.selected
+    )
+    costs = prepare(scenario).roster.frame.set_index("id")["cost"]
+    dearer = typed.assign(cost=typed["id"].map(costs) * 3)  # a what-if: every rate tripled
+    what_if = solve(scenario, "wide", prepared=prepare(scenario, dearer))
+    assert what_if.kpis["spend"] == pytest.approx(3 * costs[what_if.selected].sum(), rel=1e-9)
+    assert what_if.kpis["spend"] <= scenario.budget + 1e-6
+    assert what_if.objective <= from_file.objective + 1e-6
+
+
+def test_a_bad_dataframe_cell_is_named_by_its_position(tmp_path: Path) -> None:
+    import pandas as pd
+
+    scenario = _scenario(tmp_path)
+    frame = pd.read_csv(tmp_path / "roster.csv", dtype=str)
+    frame.loc[3, "followers"] = "lots"
+    with pytest.raises(InputError, match=r"roster DataFrame: row 3, column followers"):
+        prepare(scenario, frame)
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        prepare(scenario, frame.to_dict())
+    with pytest.raises(TypeError, match="prepare\\(\\) takes a Scenario"):
+        prepare("scenario.yaml")
