@@ -109,7 +109,11 @@ def solve(
     scenario = checked_scenario(scenario, "solve")
     if strategy is not None and not isinstance(strategy, str):
         raise TypeError(f"solve(): strategy must be a name (str) or None, not {strategy!r}")
-    prepared = prepared_for(scenario, prepared)
+    return _solve_checked(scenario, strategy, prepared_for(scenario, prepared))
+
+
+def _solve_checked(scenario: Scenario, strategy: str | None, prepared: Prepared) -> Result:
+    """:func:`solve` once its arguments are checked."""
     strategy = strategy_name(scenario, strategy)
     effective = effective_scenario(scenario, strategy)
     return solve_effective(effective, prepared.roster, prepared.overlap, strategy)
@@ -278,7 +282,7 @@ def compare(
         if wrong:
             raise TypeError(f"compare(): strategies must be names (str), not {wrong[0]!r}")
     prepared = prepared_for(scenario, prepared)
-    return [solve(scenario, name, prepared=prepared) for name in names]
+    return [_solve_checked(scenario, name, prepared) for name in names]
 
 
 def checked_scenario(scenario: object, caller: str) -> Scenario:
@@ -306,5 +310,6 @@ def prepared_for(scenario: Scenario, prepared: Prepared | None) -> Prepared:
             f"prepared was read for a scenario with other {', '.join(differ)}; "
             f"call prepare() on this scenario"
         )
-    check_references(scenario, prepared.roster)
+    if prepared.scenario.rule_sets() != scenario.rule_sets():  # prepare() checked the same
+        check_references(scenario, prepared.roster)
     return prepared
