@@ -209,7 +209,9 @@ def test_pruning_a_dear_portfolio_stops_at_the_deadline(model):
     assert timely.x.sum() < 50
 
 
-def test_the_floor_on_a_complete_conflict_graph_is_the_best_single_creator(scenario_maker):
+def test_the_floor_on_a_complete_conflict_graph_is_the_best_single_creator(
+    scenario_maker, monkeypatch
+):
     """Every pair conflicts, so one creator is the whole portfolio. By value per cost the
     greedy took the cheapest good ratio (2 % of the optimum on a real-size case); by value
     alone it takes the best creator the budget allows, which is the optimum."""
@@ -255,3 +257,10 @@ def test_the_floor_on_a_complete_conflict_graph_is_the_best_single_creator(scena
     assert model.objective(greedy_slots(model)) < max(singles)
     start = greedy_start(scenario, prepared.roster, prepared.overlap, candidates)
     assert start is not None and start.value == pytest.approx(best.value, rel=1e-9)
+    from optimizer import fastpath
+
+    monkeypatch.setattr(fastpath, "PICK_ORDER_CANDIDATES", 0)  # as on a large roster: the
+    found = fastpath._greedy_all(model, None)  # few picks still call for the order by value
+    assert max(model.objective(x) for x in found) == pytest.approx(max(singles), rel=1e-9)
+    monkeypatch.setattr(fastpath, "PICK_ORDER_PICKS", 0)
+    assert len(fastpath._greedy_all(model, None)) == len(FILL_KEYS) - 1
