@@ -19,6 +19,7 @@ from .engine import (
 )
 from .errors import InputError, did_you_mean
 from .funnel import KPI_COLUMNS
+from .kpis import effective_costs, portfolio_kpis
 from .result import Result
 from .scenario import Goal, Scenario
 from .solver import Status
@@ -112,6 +113,70 @@ def binding_rules(scenario: Scenario, prepared: Prepared, position: int, base: R
             if picked and in_group >= rule.max_count:
                 reasons.append(f"{column} {group} max_count {rule.max_count} is full")
     return reasons
+
+
+def rules_it_serves(
+    scenario: Scenario, prepared: Prepared, position: int, base: Result
+) -> list[str]:
+    """Lower limits the base portfolio would break without this picked influencer (nobody
+    put in its place): why a creator of low value per cost can be in. Counts and spend shares
+    of its groups, KPI targets (reach de-duplicated again without it), min_influencers and
+    min_spend (data-only checks; spend after package discounts, the rest's kept)."""
+    roster, rules = prepared.roster, scenario.constraints
+    picked = [roster.index_of[i] for i in base.selected]
+    if position not in picked:
+        return []
+    costs = effective_costs(scenario, roster, picked)
+    spend = float(costs.sum())
+    mine = float(costs[picked.index(position)])
+    reasons: list[str] = []
+    for column, groups in rules.mix.items():
+        labels = group_values(roster, column)
+        label = labels[position]
+        inside = labels[picked] == label
+        for group, rule in groups.items():
+            if group.lower() != label:
+                continue
+            count = int(inside.sum())
+            if rule.min_count is not None and count - 1 < rule.min_count:
+                reasons.append(
+                    f"without it, {column} {group} min_count {rule.min_count} fails: "
+                    f"{count - 1} picked {group} creators would be left"
+                )
+            group_spend = float(costs[inside].sum())
+            rest = spend - mine
+            if rule.min_share is not None and rest > 0:
+                share_without = (group_spend - mine) / rest
+                if share_without < rule.min_share:
+                    reasons.append(
+                        f"without it, {column} {group} min_share {rule.min_share:.0%} fails: "
+                        f"{group} creators would hold {share_without:.1%} of spend "
+                        f"(now {group_spend / spend:.1%})"
+                    )
+    targets = rules.targets.as_dict() if rules.targets is not None else {}
+    if targets:
+        rest_kpis = portfolio_kpis(
+            scenario, roster, prepared.overlap, [j for j in picked if j != position]
+        )
+        for kpi, floor in targets.items():
+            if (rest_kpis.get(kpi) or 0.0) < floor:
+                reasons.append(
+                    f"without it, the {kpi} target {_amount(floor)} fails: {kpi} would be "
+                    f"{_amount(rest_kpis.get(kpi) or 0.0)}"
+                )
+    if rules.min_influencers is not None and len(picked) - 1 < rules.min_influencers:
+        reasons.append(f"without it, min_influencers {rules.min_influencers} fails")
+    if rules.min_spend is not None and spend - mine < rules.min_spend:
+        reasons.append(
+            f"without it, min_spend {rules.min_spend:,.0f} fails: spend would be "
+            f"{spend - mine:,.0f}"
+        )
+    return reasons
+
+
+def _amount(value: float) -> str:
+    """A KPI for a sentence: whole units from 100 on, else two decimals (conversions)."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
 def holding_rule(
@@ -259,7 +324,9 @@ def _reasons(
                 f"not proven: the time limit stopped the search ({'; '.join(unproven)}); "
                 "raise --time-limit for the exact change"
             )
-    if not answer.picked:
+    if answer.picked:
+        reasons += rules_it_serves(scenario, prepared, position, base)
+    else:
         reasons += binding_rules(scenario, prepared, position, base)
     if minimize:  # the value is 0 or beside the point: what the targets count, per cost
         reasons += _targets_per_cost(scenario, prepared, position, base)

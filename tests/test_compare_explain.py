@@ -440,7 +440,8 @@ def test_explain_on_a_minimize_cost_brief_gives_each_target_per_cost() -> None:
     row = prepared.roster.frame.iloc[prepared.roster.index_of["tt_0000"]]
     spend = base.kpis["spend"]
     assert answer.reasons[0].startswith("forcing it out changes the spend by ")
-    assert answer.reasons[1:3] == [
+    assert answer.reasons[1].startswith("without it, the reach target 500,000 fails")
+    assert answer.reasons[2:4] == [
         f"its reach per 1,000 USD of cost is {1000 * row['expected_reach'] / row['cost']:,.2f}, "
         f"against {1000 * base.kpis['reach'] / spend:,.2f} for the picked set as a whole",
         f"its engagement per 1,000 USD of cost is "
@@ -448,3 +449,41 @@ def test_explain_on_a_minimize_cost_brief_gives_each_target_per_cost() -> None:
         f"against {1000 * base.kpis['engagement'] / spend:,.2f} for the picked set as a whole",
     ]
     assert not any("value per unit of cost" in line for line in answer.reasons)
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_a_picked_creator_names_exactly_the_lower_limits_it_alone_keeps(
+    tmp_path: Path, seed: int
+) -> None:
+    """Independent check: the rules named for a picked creator ("without it, … fails") are
+    there exactly when the portfolio without it breaks a rule, by the re-check's count."""
+    from optimizer.engine import effective_scenario
+    from optimizer.explanation import rules_it_serves
+    from optimizer.verify import check_selection
+
+    mix = {"tier": {"micro": {"min_share": 0.3, "min_count": 2}, "macro": {"min_count": 1}}}
+    rules = {
+        "max_influencers": 8,
+        "min_influencers": 4,
+        "min_spend": 4000,
+        "max_pair_overlap": 0.3,
+        "mix": mix,
+        "targets": {"engagement": 20_000},
+    }
+    scenario = _scenario(tmp_path, {"constraints": rules}, seed=seed)
+    prepared = prepare(scenario)
+    effective = effective_scenario(scenario, None)
+    base = solve(scenario, prepared=prepared)
+    assert base.solved
+    named_any = False
+    for ident in base.selected:
+        position = prepared.roster.index_of[ident]
+        rest = [prepared.roster.index_of[i] for i in base.selected if i != ident]
+        broken = check_selection(effective, prepared.roster, prepared.overlap, rest)
+        named = rules_it_serves(effective, prepared, position, base)
+        assert bool(named) == bool(broken), (ident, named, broken)
+        assert all(reason.startswith("without it, ") for reason in named)
+        named_any = named_any or bool(named)
+        answer = explain(scenario, ident, prepared=prepared)
+        assert all(reason in answer.reasons for reason in named)
+    assert named_any  # the brief is tight enough for some creator to hold a rule
