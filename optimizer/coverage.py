@@ -12,7 +12,7 @@ The table helpers here (column aliases, fast number parsing, row problems) are s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,7 +201,11 @@ class Membership:
         return self.reach(picked)
 
     def add_to_model(
-        self, problem: pulp.LpProblem, x: list[pulp.LpVariable], positions: np.ndarray
+        self,
+        problem: pulp.LpProblem,
+        x: list[pulp.LpVariable],
+        positions: np.ndarray,
+        on_time: Callable[[int], None] = lambda done: None,
     ) -> list[tuple[pulp.LpVariable, float]]:
         """Add the coverage variables and rows; return the reach terms (people).
 
@@ -209,6 +213,8 @@ class Membership:
         add up), and a class reached by a single candidate i needs no variable: its weight
         goes straight onto x_i. Other classes c get ``z_c ∈ [0, 1]`` and
         ``z_c − Σ_{i covers c} x_i ≤ 0``.
+        ``on_time(rows_done)`` is called before each row (or group of rows): it may raise
+        to stop a build past its deadline (:class:`optimizer.model.BuildOverrun`).
         """
         classes = unit_classes(self.matrix[np.asarray(positions, dtype=np.int64)], self.weights)
         terms: list[tuple[pulp.LpVariable, float]] = []
@@ -222,6 +228,7 @@ class Membership:
 
         z = problem.add_variable_matrix("cover", range(len(shared)), lowBound=0, upBound=1)
         for c, (members, weight) in enumerate(shared):
+            on_time(c)
             row = pulp.lpSum_vars_coefs([(z[c], 1.0), *((x[k], -1.0) for k in members)])
             problem.addConstraint(row <= 0, f"coverage_{c}")
             terms.append((z[c], weight))

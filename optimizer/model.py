@@ -134,8 +134,8 @@ def build_model(
     target by its margin, so the exact reach meets it (a restriction); False keeps the target
     as written (a relaxation: for bounds and for the diagnosis).
     ``deadline`` (``time.perf_counter()`` seconds): the conflict cover and the row loops of
-    the conflict and de-duplication rows (the long ones) stop there, raising
-    :class:`BuildOverrun`; the coverage and Sainsbury reach models are built without a check.
+    the conflict, de-duplication, coverage and Sainsbury rows (the long ones) stop there,
+    raising :class:`BuildOverrun`.
     """
     candidates = select_candidates(scenario, roster)
     sense = pulp.const.LpMaximize if scenario.goal is Goal.MAXIMIZE_VALUE else pulp.const.LpMinimize
@@ -195,7 +195,9 @@ def add_reach_model(
     if data is None:
         add_pair_variables(built, overlap, slot, pairable)
         return
-    built.reach_terms = data.add_to_model(built.problem, built.x, built.candidates.positions)
+    built.reach_terms = data.add_to_model(
+        built.problem, built.x, built.candidates.positions, on_time=built.on_time
+    )
     built.reach_margin = data.target_margin
 
 

@@ -21,7 +21,7 @@ always the exact formula, evaluated after solving. See docs/reach-models.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -210,12 +210,18 @@ class Segments:
         return float((self.sizes * envelope(u, self.points)).sum())
 
     def add_to_model(
-        self, problem: pulp.LpProblem, x: list[pulp.LpVariable], positions: np.ndarray
+        self,
+        problem: pulp.LpProblem,
+        x: list[pulp.LpVariable],
+        positions: np.ndarray,
+        on_time: Callable[[int], None] = lambda done: None,
     ) -> list[tuple[pulp.LpVariable, float]]:
         """Add ρ_s ∈ [0, 1] and its tangent rows for every segment a candidate reaches.
 
         Row for breakpoint t: ``ρ_s + e^t Σ_i a_is x_i ≤ 1 − e^t + t e^t`` with
         ``a_is = max(log(1 − p_is), t_K − 1)``. Returns the reach terms ``(ρ_s, N_s)``.
+        ``on_time(rows_done)`` is called before each row (or group of rows): it may raise
+        to stop a build past its deadline (:class:`optimizer.model.BuildOverrun`).
         """
         import pulp
         import scipy.sparse as sp
@@ -226,7 +232,8 @@ class Segments:
             return []
         rho = problem.add_variable_matrix("segment", [int(s) for s in reached], 0, 1)
         terms: list[tuple[pulp.LpVariable, float]] = []
-        for var, s in zip(rho, reached, strict=True):
+        for done, (var, s) in enumerate(zip(rho, reached, strict=True)):
+            on_time(done)
             start, end = columns.indptr[s], columns.indptr[s + 1]
             with np.errstate(divide="ignore"):
                 coefs = np.maximum(np.log1p(-columns.data[start:end]), self.floor)

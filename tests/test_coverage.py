@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pulp
 import pytest
 from conftest import make_scenario
 
@@ -19,6 +20,7 @@ from optimizer import Status, solve
 from optimizer.coverage import load_membership
 from optimizer.engine import prepare
 from optimizer.errors import InputError
+from optimizer.reach import load_reach
 
 TOL = 1e-6
 
@@ -325,3 +327,33 @@ def test_membership_rows_are_named_by_their_file_row_past_blank_lines(tmp_path: 
     with pytest.raises(InputError) as caught:
         load_membership(path, prepared.roster)
     assert [p.where for p in caught.value.problems] == ["row 5, column influencer"]
+
+
+def test_the_coverage_rows_stop_at_the_builds_deadline(tmp_path: Path, monkeypatch) -> None:
+    """The coverage rows are one of the build's long loops: they read the clock (one row per
+    class of units), so a build past its deadline stops inside them, not after them."""
+    import time
+
+    import optimizer.model as model
+
+    rng = np.random.default_rng(3)
+    scenario = coverage_scenario(
+        tmp_path,
+        roster_frame(rng, 12),
+        membership_frame(rng, 12, 40),
+        {"budget": 1000, "objective": {"reach": 1}},
+    )
+    prepared = prepare(scenario)
+    data = load_reach(scenario, prepared.roster)
+    rows: list[int] = []
+    positions = np.arange(len(prepared.roster.ids))
+    problem = pulp.LpProblem("coverage_rows", pulp.const.LpMaximize)
+    x = problem.add_variable_matrix("x", [int(p) for p in positions], cat="Binary")
+    data.add_to_model(problem, x, positions, on_time=rows.append)
+    assert len(rows) > 1 and rows == list(range(problem.numConstraints()))  # one per row
+    monkeypatch.setattr(model, "ROWS_PER_CLOCK_CHECK", 1)
+    with pytest.raises(model.BuildOverrun) as stopped:
+        model.build_model(
+            scenario, prepared.roster, prepared.overlap, deadline=time.perf_counter() - 1
+        )
+    assert any(entry.name == "add_to_model" for entry in stopped.traceback)

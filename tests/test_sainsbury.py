@@ -416,3 +416,34 @@ def test_no_relaxed_model_in_time_means_no_bound_and_no_optimal_claim(
     assert result.status is Status.FEASIBLE
     assert result.bound is None and result.gap is None
     assert result.model_size["relaxed_target_status"] == "not built (time limit)"
+
+
+def test_the_segment_rows_stop_at_the_builds_deadline(tmp_path: Path, monkeypatch) -> None:
+    """The tangent rows are one of the build's long loops: they read the clock (once per
+    segment), so a build past its deadline stops inside them, not after them."""
+    import time
+
+    import pulp
+
+    import optimizer.model as model
+
+    rng = np.random.default_rng(5)
+    roster, shares, sizes = instance(rng, 6)
+    scenario = segment_scenario(
+        tmp_path, roster, shares, sizes, {"budget": 10**6, "objective": {"reach": 1}}
+    )
+    prepared = prepare(scenario)
+    data = load_reach(scenario, prepared.roster)
+    segments: list[int] = []
+    positions = np.arange(len(prepared.roster.ids))
+    problem = pulp.LpProblem("segment_rows", pulp.const.LpMaximize)
+    x = problem.add_variable_matrix("x", [int(p) for p in positions], cat="Binary")
+    data.add_to_model(problem, x, positions, on_time=segments.append)
+    assert segments == list(range(len(SEGMENTS)))
+    assert problem.numConstraints() == len(SEGMENTS) * len(data.points)
+    monkeypatch.setattr(model, "ROWS_PER_CLOCK_CHECK", 1)
+    with pytest.raises(model.BuildOverrun) as stopped:
+        model.build_model(
+            scenario, prepared.roster, prepared.overlap, deadline=time.perf_counter() - 1
+        )
+    assert any(entry.name == "add_to_model" for entry in stopped.traceback)
