@@ -316,6 +316,9 @@ def _cover_on_matrix(
         new = uncovered[u].astype(np.int64) + uncovered[v]  # uncovered edges to the clique
         options = np.zeros(m, dtype=np.int64)  # candidates each candidate is adjacent to
         options[inside] = adjacent[np.ix_(inside, inside)].sum(axis=1)
+        if len(clique) + len(inside) <= max_size and np.all(options[inside] == len(inside) - 1):
+            clique += inside.tolist()  # the candidates are a clique: the steps would add all
+            inside = inside[:0]
         while len(inside) and len(clique) < max_size and time.perf_counter() <= stop_at:
             top = inside[new[inside] == new[inside].max()]
             top = top[options[top] == options[top].max()]
