@@ -699,7 +699,6 @@ def estimate_overlap(scenario: Scenario, roster: Roster) -> pd.DataFrame:
     """Assumed pairs when there is no overlap file: same niche and platform, or same niche."""
     settings = scenario.overlap.estimate
     frame = roster.frame
-    rows: list[tuple[int, int, float]] = []
     sizes = frame.groupby(["niche", "platform"]).size()
     expected_edges = (
         int((sizes * (sizes - 1) // 2).sum()) if settings.same_niche_platform > 0 else 0
@@ -714,12 +713,37 @@ def estimate_overlap(scenario: Scenario, roster: Roster) -> pd.DataFrame:
             f"estimating overlap would create {expected_edges:,} pairs (limit "
             f"{settings.max_edges:,}); give an overlap file or raise overlap.estimate.max_edges",
         )
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for _, group in frame.groupby("niche"):
-        positions = group.index.to_numpy()
-        platforms = group["platform"].to_numpy()
-        for x, y in combinations(range(len(positions)), 2):
-            same_platform = platforms[x] == platforms[y]
-            share = settings.same_niche_platform if same_platform else settings.same_niche
-            if share > 0:
-                rows.append((int(positions[x]), int(positions[y]), share))
-    return pd.DataFrame(rows, columns=["i", "j", "share"])
+        positions = group.index.to_numpy(dtype=np.int64)
+        codes, _names = pd.factorize(group["platform"])  # a missing platform (-1) matches none
+        if settings.same_niche > 0:  # every pair of the niche
+            x, y = np.triu_indices(len(positions), 1)
+            same = (codes[x] == codes[y]) & (codes[x] >= 0)
+            share = np.where(same, settings.same_niche_platform, settings.same_niche)
+        else:  # only pairs on one platform: no more pairs made than kept
+            x, y = _pairs_within(codes)
+            share = np.full(len(x), settings.same_niche_platform)
+        keep = share > 0
+        parts.append((positions[x[keep]], positions[y[keep]], share[keep]))
+    if not parts:
+        none = np.zeros(0, dtype=np.int64)
+        return pd.DataFrame({"i": none, "j": none, "share": np.zeros(0)})
+    i, j, share = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return pd.DataFrame({"i": i, "j": j, "share": share})
+
+
+def _pairs_within(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``x < y`` of positions with the same code (codes < 0 pair with none), in
+    (x, y) order."""
+    xs, ys = [], []
+    for code in np.unique(codes[codes >= 0]):
+        members = np.flatnonzero(codes == code)
+        a, b = np.triu_indices(len(members), 1)
+        xs.append(members[a])
+        ys.append(members[b])
+    if not xs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    order = np.lexsort((y, x))
+    return x[order], y[order]
