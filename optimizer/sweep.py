@@ -344,10 +344,14 @@ def _knee(points: list[SweepPoint], threshold: float | None) -> float | None:
 
     That is the end of the last step whose marginal return is still at or above the threshold
     (the smallest solved budget when none is); None when the last step still pays (the curve
-    has not flattened within the grid) or nothing is solved.
+    has not flattened within the grid), when the largest budgets have no result (killed,
+    infeasible, failed: whether the curve rises again there is not known), or when nothing is
+    solved.
     """
     steps = [p for p in points if p.marginal is not None]
     if threshold is None or not steps or steps[-1].marginal >= threshold:  # type: ignore[operator]
+        return None
+    if not points[-1].outcome.solved:  # the steps past the last result are unknown
         return None
     paying = [p for p in steps if p.marginal >= threshold]  # type: ignore[operator]
     if paying:

@@ -365,3 +365,18 @@ def test_a_sweep_along_another_setting_is_one_series_with_its_smallest_value_mee
     )
     (untargeted,) = analyse([point(10, 209), point(20, 340)])
     assert summary_frame([untargeted]).empty and summary_title([untargeted]) is None
+
+
+def test_no_knee_is_claimed_when_the_largest_budgets_have_no_result() -> None:
+    """Returns fall below the threshold at 4k, but 5k was killed: whether the curve rises
+    again past 4k is not known, so no knee is claimed (it was claimed at 3k)."""
+    killed = fake(5000, 0)
+    killed.result = {"status": "no_solution", "diagnosis": ["stopped: …"]}
+    killed.killed = True
+    curve = [fake(1000, 10), fake(2000, 20), fake(3000, 30), fake(4000, 31), killed]
+    (summary,) = analyse(curve, threshold=5)
+    assert [p.marginal for p in summary.points] == [None, 10, 10, 1, None]
+    assert summary.knee_budget is None
+    assert not any(p.knee for p in summary.points)
+    (solved,) = analyse(curve[:4], threshold=5)  # the same curve without the killed point
+    assert solved.knee_budget == 3000
