@@ -107,11 +107,6 @@ class OverlapGraph:
             return np.zeros(len(self.i), dtype=bool)
         return (self.share > max_pair_overlap) & ~self.same_creator
 
-    def conflicts(self, max_pair_overlap: float | None) -> list[tuple[int, int]]:
-        """Pairs sharing more than ``max_pair_overlap`` of the smaller audience (none if None)."""
-        hit = self.conflict_mask(max_pair_overlap)
-        return list(zip(self.i[hit].tolist(), self.j[hit].tolist(), strict=True))
-
     def among(self, positions: Iterable[int]) -> np.ndarray:
         """Indices of the edges with both ends in ``positions``."""
         inside = np.zeros(self.size, dtype=bool)

@@ -211,7 +211,7 @@ def test_a_files_pair_of_one_creators_offers_is_no_conflict(
     scenario = _scenario(tmp_path, "r.csv", overlap=overlap, constraints={"max_pair_overlap": 0.3})
     result = solve(scenario)
     assert sorted(result.selected) == ["a_ig", "a_tt", "b"]
-    assert prepare(scenario).overlap.conflicts(0.3) == []
+    assert not prepare(scenario).overlap.conflict_mask(0.3).any()
 
 
 def test_validate_notes_a_mapped_or_filled_name_that_looks_like_a_typo(tmp_path: Path) -> None:
