@@ -27,13 +27,15 @@ class Prepared:
 
 
 def prepare(scenario: Scenario, roster: pd.DataFrame | None = None) -> Prepared:
-    """Load and validate the roster and overlap data of ``scenario`` (raises InputError).
+    """Load and validate the roster and overlap data of ``scenario`` (raises InputError);
+    the :class:`Prepared` holds a validated copy of the scenario, as it was then.
 
     ``roster``: a pandas DataFrame to use in place of the roster file or database the
     scenario names, checked as a file would be (:func:`optimizer.roster.roster_from_frame`).
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"prepare() takes a Scenario, not {type(scenario).__name__}")
+    scenario = scenario.validated()  # a snapshot: later changes to the caller's are seen
     table = load_roster(scenario) if roster is None else roster_from_frame(scenario, roster)
     check_references(scenario, table)
     overlap = build_overlap(scenario, table)

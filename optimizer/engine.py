@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ from .references import check_references
 from .result import PICK_COLUMNS, Result
 from .robust import worst_case_value
 from .roster import Roster
-from .scenario import Goal, Scenario, SolverSettings, check_strategies, scenario_from_data
+from .scenario import Goal, Scenario, SolverSettings
 from .solver import Status, outside_gap
 from .uncertainty import simulate, simulated_targets, summary_draws
 from .verify import check_robust_objective, check_selection
@@ -109,13 +109,9 @@ def solve(
     scenario = checked_scenario(scenario, "solve")
     if strategy is not None and not isinstance(strategy, str):
         raise TypeError(f"solve(): strategy must be a name (str) or None, not {strategy!r}")
-    return _solve_checked(scenario, strategy, prepared_for(scenario, prepared))
-
-
-def _solve_checked(scenario: Scenario, strategy: str | None, prepared: Prepared) -> Result:
-    """:func:`solve` once its arguments are checked."""
     strategy = strategy_name(scenario, strategy)
-    effective = effective_scenario(scenario, strategy)
+    effective = effective_scenario(scenario, strategy)  # checks the strategy it merges
+    prepared = prepared_for(scenario, prepared)
     return solve_effective(effective, prepared.roster, prepared.overlap, strategy)
 
 
@@ -273,28 +269,33 @@ def compare(
     arguments as :func:`solve` does."""
     scenario = checked_scenario(scenario, "compare")
     if strategies is None:
-        names = strategy_names(scenario)
+        names: list[str] = strategy_names(scenario)
     elif isinstance(strategies, str):
         names = [strategies]
-    else:
+    elif isinstance(strategies, Iterable):
         names = list(strategies)
-        wrong = [name for name in names if not isinstance(name, str)]
-        if wrong:
-            raise TypeError(f"compare(): strategies must be names (str), not {wrong[0]!r}")
+    else:
+        raise TypeError(f"compare(): strategies must be names (str), not {strategies!r}")
+    wrong = [name for name in names if not isinstance(name, str)]
+    if wrong:
+        raise TypeError(f"compare(): strategies must be names (str), not {wrong[0]!r}")
+    runs = [strategy_name(scenario, name) for name in names]
+    merged = [effective_scenario(scenario, name) for name in runs]  # every name checked first
     prepared = prepared_for(scenario, prepared)
-    return [_solve_checked(scenario, name, prepared) for name in names]
+    return [
+        solve_effective(effective, prepared.roster, prepared.overlap, name)
+        for name, effective in zip(runs, merged, strict=True)
+    ]
 
 
 def checked_scenario(scenario: object, caller: str) -> Scenario:
-    """``scenario`` validated again (fields may have been set after loading), with its
-    strategies merged as :func:`load_scenario` checks them; ``TypeError`` if not a Scenario."""
+    """``scenario`` validated again (fields may have been set after loading; see
+    :meth:`Scenario.validated`); ``TypeError`` if it is not a Scenario."""
     if not isinstance(scenario, Scenario):
         raise TypeError(
             f"{caller}() takes a Scenario (from load_scenario), not {type(scenario).__name__}"
         )
-    checked = scenario_from_data(scenario.as_data(), scenario.source, scenario.base_dir)
-    check_strategies(checked)
-    return checked
+    return scenario.validated()
 
 
 def prepared_for(scenario: Scenario, prepared: Prepared | None) -> Prepared:

@@ -64,7 +64,7 @@ from .arrays import ArrayModel, build_arrays, unsupported_reason
 from .bounds import DualBound, solve_sub
 from .candidates import Candidates
 from .colgen import Relaxation, column_generation
-from .greedy import FILL_KEYS, PER_PICK, greedy_slots, round_lp, verified
+from .greedy import FILL_KEYS, greedy_slots, round_lp, verified, worth_trying
 from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
@@ -190,24 +190,16 @@ def _shortlist_seconds(deadline: Deadline) -> float | None:
     return None if not np.isfinite(left) else max(1.0, left / 3)
 
 
-PICK_ORDER_CANDIDATES = 20_000  # the greedy by value alone runs up to this many candidates …
-PICK_ORDER_PICKS = 20  # … or when the other orders picked at most this many
-
-
 def _greedy_all(model: ArrayModel, deadline: float | None) -> list[np.ndarray]:
-    """The greedy with each fill order (:data:`optimizer.greedy.FILL_KEYS`), the later ones
-    only while time is left (as :func:`optimizer.greedy.greedy_portfolio` tries them): the
-    floor is the best. By value alone (the last) only where it can matter and costs little:
-    few candidates, or few picks (dense conflicts); at 100,000 candidates it added a third
-    to the fast path's time, for a floor the LP rounding beats there anyway."""
+    """The greedy with each fill order (:data:`optimizer.greedy.FILL_KEYS`) that is
+    :func:`~optimizer.greedy.worth_trying`, the later ones only while time is left (as
+    :func:`optimizer.greedy.greedy_portfolio` tries them): the floor is the best."""
     found = [greedy_slots(model, deadline=deadline)]
     for per in FILL_KEYS[1:]:
         if deadline is not None and time.perf_counter() > deadline:
             break
-        few = max(int(x.sum()) for x in found) <= PICK_ORDER_PICKS
-        if per == PER_PICK and model.n > PICK_ORDER_CANDIDATES and not few:
-            break
-        found.append(greedy_slots(model, deadline=deadline, per=per))
+        if worth_trying(per, model, found):
+            found.append(greedy_slots(model, deadline=deadline, per=per))
     return found
 
 

@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pulp
 
 from .arrays import build_arrays, unsupported_reason
 from .bounds import run_highs
 from .candidates import Candidates
 from .fastpath import Abandoned, Deadline, PathAnswer
-from .greedy import FILL_KEYS, greedy_slots, verified
+from .greedy import FILL_KEYS, greedy_slots, verified, worth_trying
 from .model import BuildOverrun, BuiltModel, build_model
 from .overlap import OverlapGraph
 from .robust import make_robust
@@ -86,8 +87,12 @@ def greedy_start(
         return None
     model = build_arrays(scenario, roster, overlap, candidates)
     best = None
+    found: list[np.ndarray] = []
     for per in FILL_KEYS:  # not cut short: the best greedy portfolio is the floor
-        answer = verified(scenario, roster, overlap, model, greedy_slots(model, per=per))
+        if not worth_trying(per, model, found):
+            continue
+        found.append(greedy_slots(model, per=per))
+        answer = verified(scenario, roster, overlap, model, found[-1])
         if answer is not None and (best is None or answer.value > best.value):
             best = answer
     return None if best is None else GreedyStart(best.picked, model.reported(best.value))

@@ -100,13 +100,37 @@ class Result:
 
 
 RESULT_KEYS_REQUIRED = ("scenario", "strategy", "status", "goal")
+_NUMBER = (int, float)
+RESULT_KEY_TYPES: dict[str, tuple[tuple[type, ...], bool]] = {  # key: (types, None allowed)
+    "scenario": ((str,), False),
+    "strategy": ((str,), True),
+    "goal": ((str,), False),
+    "objective": (_NUMBER, True),
+    "bound": (_NUMBER, True),
+    "gap": (_NUMBER, True),
+    "selected": ((list,), False),
+    "kpis": ((dict,), False),
+    "by_tier": ((dict,), False),
+    "by_platform": ((dict,), False),
+    "solve_seconds": (_NUMBER, False),
+    "build_seconds": (_NUMBER, False),
+    "solver": ((str,), False),
+    "reach_method": ((str,), False),
+    "overlap_source": ((str,), False),
+    "currency": ((str,), False),
+    "diagnosis": ((list,), False),
+    "estimated_costs": ((list,), False),
+    "model_size": ((dict,), False),
+    "uncertainty": ((dict,), True),
+    "robust": ((dict,), True),
+}
 
 
 def result_from_dict(data: object, where: str = "result") -> Result:
     """A :class:`Result` from its JSON contract (:meth:`Result.to_dict`, as ``--format json``
     and ``-o FILE.json`` write it). Raises ``ValueError`` naming ``where`` and the key for a
-    missing or unknown key or an unknown status. The picks table and Monte Carlo draws are
-    not in the contract: they come back empty."""
+    missing or unknown key, a value of the wrong kind or an unknown status. The picks table
+    and the Monte Carlo draws are not in the contract: they come back empty."""
     if not isinstance(data, dict):
         raise ValueError(f"{where}: a result is a JSON object, not {type(data).__name__}")
     known = {f.name for f in fields(Result)} - {"simulation", "picks"}
@@ -116,9 +140,16 @@ def result_from_dict(data: object, where: str = "result") -> Result:
     missing = [key for key in RESULT_KEYS_REQUIRED if key not in data]
     if missing:
         raise ValueError(f"{where}: key {missing[0]!r} is missing")
+    for key, (types, optional) in RESULT_KEY_TYPES.items():
+        value = data.get(key)
+        if key not in data or (value is None and optional):
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
+            kinds = " or ".join(t.__name__ for t in types) + (" or null" if optional else "")
+            raise ValueError(f"{where}: {key} must be {kinds}, not {value!r}")
     try:
         status = Status(data["status"])
-    except ValueError:
+    except (ValueError, TypeError):
         choices = ", ".join(s.value for s in Status)
         raise ValueError(f"{where}: status {data['status']!r} is not one of {choices}") from None
     return Result(**{**data, "status": status})

@@ -157,7 +157,9 @@ def _roster_from_table(scenario: Scenario, table: RawTable, source: str) -> Rost
             raw[name] = str(value)
         else:
             blank = _texts(raw[name]) == ""
-            raw.loc[blank, name] = str(value)
+            if blank.any():  # as text, read below like the file's own cells (typed: Parquet)
+                raw[name] = raw[name].astype(object)
+                raw.loc[blank, name] = str(value)
         table.notes.append(f"column {name}: blanks filled with {value!r} (roster.fill)")
     known = {*REQUIRED_COLUMNS, *RATE_COLUMNS, *COUNT_COLUMNS, *TEXT_COLUMNS, *ACTIVITY_COLUMNS}
     for key, names in (("columns", settings.columns), ("fill", settings.fill)):

@@ -593,15 +593,27 @@ class Scenario(StrictModel):
                 "no such strategy" + did_you_mean(name, list(self.strategies)),
             )
         overrides = self.strategies[name].model_dump(exclude_unset=True)
-        return self.with_overrides(overrides, keep_strategies=False)
+        try:
+            return self.with_overrides(overrides, keep_strategies=False)
+        except InputError as exc:  # named as the strategy's problem, not the base's
+            raise InputError(
+                Problem(p.source, f"strategies.{name} → {p.where}", p.message) for p in exc.problems
+            ) from None
+
+    def validated(self) -> Scenario:
+        """A copy validated again from its data, so that fields set after loading
+        (``scenario.budget = …``) are checked as the file's are (:class:`InputError`). The
+        strategies are checked when one is merged (:meth:`with_strategy`)."""
+        return scenario_from_data(self.as_data(), self.source, self._base_dir)
 
     def as_data(self) -> dict[str, Any]:
         """The scenario as plain data (a dict like the file's) that validates back into an
         equal scenario: each strategy holds only the keys it sets, so it still overrides only
         those."""
-        data = self.model_dump(mode="python", exclude={"strategies"})
+        # warnings off: a field set after loading may hold raw input ("25k"), read again later
+        data = self.model_dump(mode="python", exclude={"strategies"}, warnings=False)
         data["strategies"] = {
-            name: strategy.model_dump(mode="python", exclude_unset=True)
+            name: strategy.model_dump(mode="python", exclude_unset=True, warnings=False)
             for name, strategy in self.strategies.items()
         }
         return data
@@ -792,9 +804,7 @@ def check_strategies(scenario: Scenario) -> None:
         try:
             scenario.with_strategy(name)
         except InputError as exc:
-            problems.extend(
-                Problem(p.source, f"strategies.{name} → {p.where}", p.message) for p in exc.problems
-            )
+            problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
 

@@ -238,3 +238,77 @@ def test_a_bad_dataframe_cell_is_named_by_its_position(tmp_path: Path) -> None:
         prepare(scenario, frame.to_dict())
     with pytest.raises(TypeError, match="prepare\\(\\) takes a Scenario"):
         prepare("scenario.yaml")
+
+
+def test_fields_changed_after_prepare_are_checked_against_the_data(tmp_path: Path) -> None:
+    """``prepare`` keeps a snapshot: a scenario changed in place afterwards is compared with
+    what the data were read for, not with itself."""
+    scenario = _scenario(tmp_path)
+    prepared = prepare(scenario)
+    scenario.constraints.include = ["nope_1"]
+    with pytest.raises(InputError, match="nope_1"):
+        solve(scenario, prepared=prepared)
+    scenario.constraints.include = []
+    scenario.tiers = {"small": 0, "big": 50_000}
+    with pytest.raises(ValueError, match="tiers"):
+        solve(scenario, prepared=prepared)
+    scenario.tiers = prepared.scenario.tiers
+    scenario.constraints.mix = {"agency": {"x": {"min_count": 1}}}
+    with pytest.raises(ValueError, match=r"rule columns \(agency\)"):
+        solve(scenario, prepared=prepared)
+    scenario.constraints.mix = {}
+    scenario.roster = "roster.csv"  # a form the file takes: read again, not an AttributeError
+    assert prepare(scenario).roster.ids == prepared.roster.ids
+
+
+def test_a_strategy_broken_by_an_override_fails_only_when_it_is_run(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path)
+    strategies = {"lean": {"budget": 1500, "robust": {"gamma": 1}}, "wide": {"max_influencers": 9}}
+    scenario = scenario.with_overrides({"strategies": strategies})  # replaces the file's
+    changed = scenario.with_overrides(
+        {"goal": "minimize_cost", "targets": {"engagement": 100}, "budget": 6000}
+    )
+    assert solve(changed).status == "optimal"  # the base and "wide" do not need "lean"
+    assert [r.strategy for r in compare(changed, ["wide"])] == ["wide"]
+    with pytest.raises(InputError, match=r"strategies\.lean → .*robust"):
+        solve(changed, "lean")
+
+
+def test_compare_checks_every_name_before_it_solves(tmp_path: Path, monkeypatch) -> None:
+    from optimizer import engine
+
+    scenario = _scenario(tmp_path)
+    with pytest.raises(TypeError, match="strategies must be names"):
+        compare(scenario, 5)
+    monkeypatch.setattr(engine, "solve_effective", lambda *a, **k: pytest.fail("solved"))
+    with pytest.raises(InputError, match="no such strategy"):
+        compare(scenario, ["wide", "nope"])
+
+
+def test_a_value_set_as_text_is_read_without_warnings(tmp_path: Path) -> None:
+    import warnings
+
+    scenario = _scenario(tmp_path)
+    scenario.budget = "2.5k"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = solve(scenario, "wide")
+    assert result.kpis["spend"] <= 2500 + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("solve_seconds", None, "solve_seconds must be int or float, not None"),
+        ("selected", None, "selected must be list, not None"),
+        ("objective", "12", "objective must be int or float or null, not '12'"),
+        ("kpis", [], "kpis must be dict, not []"),
+        ("strategy", 3, "strategy must be str or null, not 3"),
+    ],
+)
+def test_a_result_value_of_the_wrong_kind_is_named(key: str, value, message: str) -> None:
+    from optimizer import Result
+
+    contract = {"scenario": "s", "strategy": None, "status": "optimal", "goal": "g", key: value}
+    with pytest.raises(ValueError, match=re.escape(f"result: {message}")):
+        Result.from_dict(contract)
