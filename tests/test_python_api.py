@@ -312,3 +312,17 @@ def test_a_result_value_of_the_wrong_kind_is_named(key: str, value, message: str
     contract = {"scenario": "s", "strategy": None, "status": "optimal", "goal": "g", key: value}
     with pytest.raises(ValueError, match=re.escape(f"result: {message}")):
         Result.from_dict(contract)
+
+
+def test_fill_values_reach_the_blanks_of_a_typed_column(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    (tmp_path / "r.csv").write_text("id,followers,cost\na,5000,100\nb,8000,\n")
+    data = {"name": "x", "roster": {"file": "r.csv", "fill": {"cost": 250}}, "budget": 1000}
+    path = tmp_path / "fill.yaml"
+    path.write_text(yaml.safe_dump({**data, "objective": {"reach": 1}}))
+    scenario = load_scenario(path)
+    typed = pd.DataFrame({"id": ["a", "b"], "followers": [5000.0, 8000.0], "cost": [100, np.nan]})
+    from_frame = prepare(scenario, roster=typed).roster.frame["cost"].tolist()
+    assert from_frame == prepare(scenario).roster.frame["cost"].tolist() == [100.0, 250.0]
