@@ -21,8 +21,10 @@ from .errors import InputError, did_you_mean
 from .funnel import KPI_COLUMNS
 from .kpis import effective_costs, portfolio_kpis
 from .result import Result
+from .roster import Roster
 from .scenario import Goal, Scenario
 from .solver import Status
+from .verify import exceeds, falls_short
 
 
 @dataclass
@@ -118,59 +120,79 @@ def binding_rules(scenario: Scenario, prepared: Prepared, position: int, base: R
 def rules_it_serves(
     scenario: Scenario, prepared: Prepared, position: int, base: Result
 ) -> list[str]:
-    """Lower limits the base portfolio would break without this picked influencer (nobody
-    put in its place): why a creator of low value per cost can be in. Counts and spend shares
-    of its groups, KPI targets (reach de-duplicated again without it), min_influencers and
-    min_spend (data-only checks; spend after package discounts, the rest's kept)."""
+    """Limits the base portfolio would break without this picked influencer (nobody put in
+    its place), with the re-check's tolerance: why a creator of low value per cost can be in.
+    Counts and spend shares of its groups, the spend-share caps of the other groups (their
+    share rises without it), resource minimums, KPI targets (reach de-duplicated again),
+    min_influencers and min_spend (spend after package discounts, the rest's kept)."""
     roster, rules = prepared.roster, scenario.constraints
     picked = [roster.index_of[i] for i in base.selected]
     if position not in picked:
         return []
-    costs = effective_costs(scenario, roster, picked)
-    spend = float(costs.sum())
-    mine = float(costs[picked.index(position)])
-    reasons: list[str] = []
-    for column, groups in rules.mix.items():
-        labels = group_values(roster, column)
-        label = labels[position]
-        inside = labels[picked] == label
-        for group, rule in groups.items():
-            if group.lower() != label:
-                continue
-            count = int(inside.sum())
-            if rule.min_count is not None and count - 1 < rule.min_count:
-                reasons.append(
-                    f"without it, {column} {group} min_count {rule.min_count} fails: "
-                    f"{count - 1} picked {group} creators would be left"
-                )
-            group_spend = float(costs[inside].sum())
-            rest = spend - mine
-            if rule.min_share is not None and rest > 0:
-                share_without = (group_spend - mine) / rest
-                if share_without < rule.min_share:
-                    reasons.append(
-                        f"without it, {column} {group} min_share {rule.min_share:.0%} fails: "
-                        f"{group} creators would hold {share_without:.1%} of spend "
-                        f"(now {group_spend / spend:.1%})"
-                    )
-    targets = rules.targets.as_dict() if rules.targets is not None else {}
+    rest = [j for j in picked if j != position]
+    rest_costs = effective_costs(scenario, roster, rest)  # a package deal may lapse without it
+    left = float(rest_costs.sum())
+    reasons = _mix_rules_it_keeps(scenario, roster, position, picked, rest_costs)
+    frame = roster.frame
+    for column, limit in rules.resources.items():
+        used = float(frame[column].iloc[rest].fillna(0).astype(float).sum())
+        if limit.min is not None and falls_short(used, limit.min):
+            reasons.append(
+                f"without it, resource {column} min {limit.min:,.2f} fails: "
+                f"{used:,.2f} would be left"
+            )
+    targets = rules.targets.as_dict()
     if targets:
-        rest_kpis = portfolio_kpis(
-            scenario, roster, prepared.overlap, [j for j in picked if j != position]
-        )
+        rest_kpis = portfolio_kpis(scenario, roster, prepared.overlap, rest)
         for kpi, floor in targets.items():
-            if (rest_kpis.get(kpi) or 0.0) < floor:
+            if falls_short(rest_kpis.get(kpi) or 0.0, floor):
                 reasons.append(
                     f"without it, the {kpi} target {_amount(floor)} fails: {kpi} would be "
                     f"{_amount(rest_kpis.get(kpi) or 0.0)}"
                 )
-    if rules.min_influencers is not None and len(picked) - 1 < rules.min_influencers:
+    if rules.min_influencers is not None and falls_short(len(rest), rules.min_influencers):
         reasons.append(f"without it, min_influencers {rules.min_influencers} fails")
-    if rules.min_spend is not None and spend - mine < rules.min_spend:
+    if rules.min_spend is not None and falls_short(left, rules.min_spend):
         reasons.append(
-            f"without it, min_spend {rules.min_spend:,.0f} fails: spend would be "
-            f"{spend - mine:,.0f}"
+            f"without it, min_spend {rules.min_spend:,.0f} fails: spend would be {left:,.0f}"
         )
+    return reasons
+
+
+def _mix_rules_it_keeps(
+    scenario: Scenario, roster: Roster, position: int, picked: list[int], rest_costs: np.ndarray
+) -> list[str]:
+    """The mix rules the picks would break without the one at ``position`` (``rest_costs``:
+    what the others cost then, in ``picked`` order): its groups' min_count and min_share, the
+    other groups' max_share."""
+    rest = [j for j in picked if j != position]
+    now_costs = effective_costs(scenario, roster, picked)
+    spend, left = float(now_costs.sum()), float(rest_costs.sum())
+    reasons: list[str] = []
+    for column, groups in scenario.constraints.mix.items():
+        labels = group_values(roster, column)
+        for group, rule in groups.items():
+            member = labels[position] == group.lower()
+            count = int(np.sum(labels[picked] == group.lower()))
+            without = float(rest_costs[labels[rest] == group.lower()].sum())
+            if member and rule.min_count is not None and falls_short(count - 1, rule.min_count):
+                reasons.append(
+                    f"without it, {column} {group} min_count {rule.min_count} fails: "
+                    f"{count - 1} picked {group} creators would be left"
+                )
+            broken = []
+            low, high = rule.min_share, rule.max_share
+            if member and low is not None and falls_short(without, low * left):
+                broken.append(("min_share", low))
+            if not member and high is not None and exceeds(without, high * left):
+                broken.append(("max_share", high))
+            for key, limit in broken:
+                share = without / left if left > 0 else 0.0
+                now = float(now_costs[labels[picked] == group.lower()].sum()) / max(spend, 1e-12)
+                reasons.append(
+                    f"without it, {column} {group} {key} {limit:.0%} fails: {group} creators "
+                    f"would hold {share:.1%} of spend (now {now:.1%})"
+                )
     return reasons
 
 

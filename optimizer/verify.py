@@ -22,11 +22,13 @@ RELATIVE_TOLERANCE = 1e-6  # slack allowed on sums, as a fraction of the limit
 ABSOLUTE_TOLERANCE = 1e-6  # and in the unit of the rule
 
 
-def _over(value: float, limit: float) -> bool:
+def exceeds(value: float, limit: float) -> bool:
+    """Is ``value`` above the upper limit ``limit``, beyond the re-check's tolerance?"""
     return value > limit + ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * abs(limit)
 
 
-def _under(value: float, limit: float) -> bool:
+def falls_short(value: float, limit: float) -> bool:
+    """Is ``value`` below the lower limit ``limit``, beyond the re-check's tolerance?"""
     return value < limit - ABSOLUTE_TOLERANCE - RELATIVE_TOLERANCE * abs(limit)
 
 
@@ -97,9 +99,9 @@ def check_selection(
     kpis = portfolio_kpis(scenario, roster, overlap, picked)
     spend = kpis["spend"]
 
-    if scenario.budget is not None and _over(spend, scenario.budget):
+    if scenario.budget is not None and exceeds(spend, scenario.budget):
         violations.append(f"budget: spend {spend:,.2f} exceeds {scenario.budget:,.2f}")
-    if rules.min_spend is not None and _under(spend, rules.min_spend):
+    if rules.min_spend is not None and falls_short(spend, rules.min_spend):
         violations.append(f"min_spend: spend {spend:,.2f} is below {rules.min_spend:,.2f}")
     if rules.min_influencers is not None and len(picked) < rules.min_influencers:
         violations.append(f"min_influencers: {len(picked)} picked, need {rules.min_influencers}")
@@ -140,9 +142,9 @@ def check_selection(
                 violations.append(f"{name} min_count: {count} picked, need {rule.min_count}")
             if rule.max_count is not None and count > rule.max_count:
                 violations.append(f"{name} max_count: {count} picked, limit {rule.max_count}")
-            if rule.min_share is not None and _under(share_spend, rule.min_share * spend):
+            if rule.min_share is not None and falls_short(share_spend, rule.min_share * spend):
                 violations.append(f"{name} min_share: {share_spend:,.2f} of {spend:,.2f} spent")
-            if rule.max_share is not None and _over(share_spend, rule.max_share * spend):
+            if rule.max_share is not None and exceeds(share_spend, rule.max_share * spend):
                 violations.append(f"{name} max_share: {share_spend:,.2f} of {spend:,.2f} spent")
 
     if rules.max_pair_overlap is not None:
@@ -167,13 +169,13 @@ def check_selection(
 
     for column, limit in rules.resources.items():
         used = float(frame[column].iloc[picked].fillna(0).astype(float).sum())
-        if limit.max is not None and _over(used, limit.max):
+        if limit.max is not None and exceeds(used, limit.max):
             violations.append(f"resource {column}: {used:,.2f} exceeds {limit.max:,.2f}")
-        if limit.min is not None and _under(used, limit.min):
+        if limit.min is not None and falls_short(used, limit.min):
             violations.append(f"resource {column}: {used:,.2f} is below {limit.min:,.2f}")
 
     for kpi, target in rules.targets.as_dict().items():
-        if _under(kpis[kpi], target):
+        if falls_short(kpis[kpi], target):
             violations.append(f"target {kpi}: {kpis[kpi]:,.2f} is below {target:,.2f}")
 
     if solver_objective is not None:
