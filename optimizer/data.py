@@ -14,7 +14,7 @@ from .overlap import OverlapGraph, build_overlap
 from .reach import load_reach
 from .references import check_references
 from .roster import Roster, columns_needed, load_roster, roster_from_frame
-from .scenario import Scenario
+from .scenario import Scenario, checked_scenario
 
 
 @dataclass
@@ -33,9 +33,7 @@ def prepare(scenario: Scenario, roster: pd.DataFrame | None = None) -> Prepared:
     ``roster``: a pandas DataFrame to use in place of the roster file or database the
     scenario names, checked as a file would be (:func:`optimizer.roster.roster_from_frame`).
     """
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"prepare() takes a Scenario, not {type(scenario).__name__}")
-    scenario = scenario.validated()  # a snapshot: later changes to the caller's are seen
+    scenario = checked_scenario(scenario, "prepare")  # a snapshot: later changes are seen
     table = load_roster(scenario) if roster is None else roster_from_frame(scenario, roster)
     check_references(scenario, table)
     overlap = build_overlap(scenario, table)

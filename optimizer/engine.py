@@ -23,7 +23,7 @@ from .references import check_references
 from .result import PICK_COLUMNS, Result
 from .robust import worst_case_value
 from .roster import Roster
-from .scenario import Goal, Scenario, SolverSettings
+from .scenario import Goal, Scenario, SolverSettings, checked_scenario
 from .solver import Status, outside_gap
 from .uncertainty import simulate, simulated_targets, summary_draws
 from .verify import check_robust_objective, check_selection
@@ -286,16 +286,6 @@ def compare(
         solve_effective(effective, prepared.roster, prepared.overlap, name)
         for name, effective in zip(runs, merged, strict=True)
     ]
-
-
-def checked_scenario(scenario: object, caller: str) -> Scenario:
-    """``scenario`` validated again (fields may have been set after loading; see
-    :meth:`Scenario.validated`); ``TypeError`` if it is not a Scenario."""
-    if not isinstance(scenario, Scenario):
-        raise TypeError(
-            f"{caller}() takes a Scenario (from load_scenario), not {type(scenario).__name__}"
-        )
-    return scenario.validated()
 
 
 def prepared_for(scenario: Scenario, prepared: Prepared | None) -> Prepared:

@@ -11,7 +11,6 @@ from .candidates import group_values, select_candidates
 from .diagnose import explain_infeasible
 from .engine import (
     Prepared,
-    checked_scenario,
     effective_scenario,
     prepared_for,
     solve_effective,
@@ -22,7 +21,7 @@ from .funnel import KPI_COLUMNS
 from .kpis import effective_costs, portfolio_kpis
 from .result import Result
 from .roster import Roster
-from .scenario import Goal, Scenario
+from .scenario import Goal, Scenario, checked_scenario
 from .solver import Status
 from .verify import exceeds, falls_short
 

@@ -64,7 +64,7 @@ from .arrays import ArrayModel, build_arrays, unsupported_reason
 from .bounds import DualBound, solve_sub
 from .candidates import Candidates
 from .colgen import Relaxation, column_generation
-from .greedy import FILL_KEYS, greedy_slots, round_lp, verified, worth_trying
+from .greedy import greedy_tries, round_lp, verified
 from .overlap import OverlapGraph
 from .roster import Roster
 from .scenario import Scenario, SolverSettings
@@ -188,19 +188,6 @@ def _shortlist_seconds(deadline: Deadline) -> float | None:
     time left (at least a second), so later rounds can use what it finds."""
     left = deadline.left()
     return None if not np.isfinite(left) else max(1.0, left / 3)
-
-
-def _greedy_all(model: ArrayModel, deadline: float | None) -> list[np.ndarray]:
-    """The greedy with each fill order (:data:`optimizer.greedy.FILL_KEYS`) that is
-    :func:`~optimizer.greedy.worth_trying`, the later ones only while time is left (as
-    :func:`optimizer.greedy.greedy_portfolio` tries them): the floor is the best."""
-    found = [greedy_slots(model, deadline=deadline)]
-    for per in FILL_KEYS[1:]:
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        if worth_trying(per, model, found):
-            found.append(greedy_slots(model, deadline=deadline, per=per))
-    return found
 
 
 def _greedy_result(
@@ -368,7 +355,7 @@ def solve_fast(
     early = deadline.earlier(ROUNDING_PER_CANDIDATE * model.n)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflopt-greedy")
     try:
-        greedy = pool.submit(_timed, _greedy_all, model, early.at)
+        greedy = pool.submit(_timed, greedy_tries, model, None, early.at)
         if not deadline.passed():
             relaxation = column_generation(model, early, settings.threads, gap=settings.gap)
             bound, lp_x, infeasible = relaxation.bound, relaxation.x, relaxation.infeasible

@@ -14,14 +14,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pulp
 
 from .arrays import build_arrays, unsupported_reason
 from .bounds import run_highs
 from .candidates import Candidates
 from .fastpath import Abandoned, Deadline, PathAnswer
-from .greedy import FILL_KEYS, greedy_slots, verified, worth_trying
+from .greedy import greedy_portfolio
 from .model import BuildOverrun, BuiltModel, build_model
 from .overlap import OverlapGraph
 from .robust import make_robust
@@ -86,15 +85,7 @@ def greedy_start(
     if unsupported_reason(scenario) is not None:
         return None
     model = build_arrays(scenario, roster, overlap, candidates)
-    best = None
-    found: list[np.ndarray] = []
-    for per in FILL_KEYS:  # not cut short: the best greedy portfolio is the floor
-        if not worth_trying(per, model, found):
-            continue
-        found.append(greedy_slots(model, per=per))
-        answer = verified(scenario, roster, overlap, model, found[-1])
-        if answer is not None and (best is None or answer.value > best.value):
-            best = answer
+    best = greedy_portfolio(scenario, roster, overlap, model)  # not cut short: the floor
     return None if best is None else GreedyStart(best.picked, model.reported(best.value))
 
 

@@ -609,6 +609,21 @@ def verified(
     return GreedyResult(picked, model.objective((x > 0.5).astype(float)), 0.0)
 
 
+def greedy_tries(
+    model: ArrayModel, priority: np.ndarray | None = None, deadline: float | None = None
+) -> list[np.ndarray]:
+    """The greedy's portfolios (not yet verified), one per fill order of :data:`FILL_KEYS`
+    that is :func:`worth_trying` (only by ``priority`` when one is given), the later ones
+    only while the ``deadline`` allows: the floor is the best of them."""
+    found: list[np.ndarray] = []
+    for per in FILL_KEYS if priority is None else (PER_COST,):
+        if found and deadline is not None and time.perf_counter() > deadline:
+            break
+        if worth_trying(per, model, found):
+            found.append(greedy_slots(model, priority, deadline=deadline, per=per))
+    return found
+
+
 def greedy_portfolio(
     scenario: Scenario,
     roster: Roster,
@@ -621,15 +636,7 @@ def greedy_portfolio(
     started = time.perf_counter()
     model = model or build_arrays(scenario, roster, overlap)
     best: GreedyResult | None = None
-    # by value per cost, per share of budget and count cap, then by value alone: the best
-    found: list[np.ndarray] = []
-    for per in FILL_KEYS if priority is None else (PER_COST,):
-        if per != PER_COST and deadline is not None and time.perf_counter() > deadline:
-            break
-        if not worth_trying(per, model, found):
-            continue
-        x = greedy_slots(model, priority, deadline=deadline, per=per)
-        found.append(x)
+    for x in greedy_tries(model, priority, deadline):
         result = verified(scenario, roster, overlap, model, x)
         if result is not None and (best is None or result.value > best.value):
             best = result

@@ -186,9 +186,14 @@ def conflict_cover(
     rest = zip(low[in_triangle].tolist(), high[in_triangle].tolist(), strict=True)
     alone_too, cliques = _cover_greedily(list(rest), max_size, stop_at)
     if alone_too:  # pairs left when the time ran out: one sorted array of them all
-        alone = np.concatenate([alone, np.array(alone_too, dtype=np.int64)])
-        alone = alone[np.lexsort((alone[:, 1], alone[:, 0]))]
+        alone = _sorted_pairs(alone, np.array(alone_too, dtype=np.int64))
     return alone, cliques
+
+
+def _sorted_pairs(*parts: np.ndarray) -> np.ndarray:
+    """The ``(k, 2)`` pair arrays ``parts`` as one, sorted by first then second end."""
+    pairs = np.concatenate([part.reshape(-1, 2) for part in parts])
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
 DENSE_COVER_NODES = 12_000  # conflict graphs on at most this many nodes and with …
@@ -328,9 +333,7 @@ def _cover_on_matrix(
         members = np.array(sorted(clique))
         uncovered[np.ix_(members, members)] = False
         cliques.append(nodes[members].tolist())
-    pairs = np.concatenate([np.array(alone, dtype=np.int64).reshape(-1, 2), left])
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-    return nodes[pairs], cliques
+    return nodes[_sorted_pairs(np.array(alone, dtype=np.int64), left)], cliques
 
 
 def _uncovered_in_order(uncovered: np.ndarray) -> Iterator[tuple[int, int]]:

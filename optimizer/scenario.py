@@ -796,6 +796,16 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
+def checked_scenario(scenario: object, caller: str) -> Scenario:
+    """``scenario`` validated again (fields may have been set after loading; see
+    :meth:`Scenario.validated`); ``TypeError`` naming ``caller`` if it is not a Scenario."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"{caller}() takes a Scenario (from load_scenario), not {type(scenario).__name__}"
+        )
+    return scenario.validated()
+
+
 def check_strategies(scenario: Scenario) -> None:
     """Raise :class:`InputError` listing every strategy that does not merge into a valid
     scenario (each problem named ``strategies.NAME → key``)."""

@@ -123,3 +123,34 @@ def scenario_maker(tmp_path: Path):
         return make_scenario(tmp_path, roster_df, scenario_dict, overlap_df, fmt)
 
     return make
+
+
+def reach_rows_clock_calls(scenario: Scenario, prepared: Any) -> tuple[list[int], Any, Any]:
+    """The reach model's rows added to a fresh problem over every roster row: the counts its
+    ``on_time`` hook was called with, the problem, and the reach data."""
+    import pulp
+
+    from optimizer.reach import load_reach
+
+    data = load_reach(scenario, prepared.roster)
+    calls: list[int] = []
+    positions = np.arange(len(prepared.roster.ids))
+    problem = pulp.LpProblem("reach_rows", pulp.const.LpMaximize)
+    x = problem.add_variable_matrix("x", [int(p) for p in positions], cat="Binary")
+    data.add_to_model(problem, x, positions, on_time=calls.append)
+    return calls, problem, data
+
+
+def assert_build_stops_in_reach_rows(scenario: Scenario, prepared: Any, monkeypatch) -> None:
+    """A build already past its deadline, reading the clock at every row, stops inside the
+    reach model's rows (they come first), not after them."""
+    import time
+
+    import optimizer.model as model
+
+    monkeypatch.setattr(model, "ROWS_PER_CLOCK_CHECK", 1)
+    with pytest.raises(model.BuildOverrun) as stopped:
+        model.build_model(
+            scenario, prepared.roster, prepared.overlap, deadline=time.perf_counter() - 1
+        )
+    assert any(entry.name == "add_to_model" for entry in stopped.traceback)

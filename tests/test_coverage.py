@@ -12,15 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pulp
 import pytest
-from conftest import make_scenario
+from conftest import assert_build_stops_in_reach_rows, make_scenario, reach_rows_clock_calls
 
 from optimizer import Status, solve
 from optimizer.coverage import load_membership
 from optimizer.engine import prepare
 from optimizer.errors import InputError
-from optimizer.reach import load_reach
 
 TOL = 1e-6
 
@@ -332,10 +330,6 @@ def test_membership_rows_are_named_by_their_file_row_past_blank_lines(tmp_path: 
 def test_the_coverage_rows_stop_at_the_builds_deadline(tmp_path: Path, monkeypatch) -> None:
     """The coverage rows are one of the build's long loops: they read the clock (one row per
     class of units), so a build past its deadline stops inside them, not after them."""
-    import time
-
-    import optimizer.model as model
-
     rng = np.random.default_rng(3)
     scenario = coverage_scenario(
         tmp_path,
@@ -344,16 +338,6 @@ def test_the_coverage_rows_stop_at_the_builds_deadline(tmp_path: Path, monkeypat
         {"budget": 1000, "objective": {"reach": 1}},
     )
     prepared = prepare(scenario)
-    data = load_reach(scenario, prepared.roster)
-    rows: list[int] = []
-    positions = np.arange(len(prepared.roster.ids))
-    problem = pulp.LpProblem("coverage_rows", pulp.const.LpMaximize)
-    x = problem.add_variable_matrix("x", [int(p) for p in positions], cat="Binary")
-    data.add_to_model(problem, x, positions, on_time=rows.append)
+    rows, problem, _data = reach_rows_clock_calls(scenario, prepared)
     assert len(rows) > 1 and rows == list(range(problem.numConstraints()))  # one per row
-    monkeypatch.setattr(model, "ROWS_PER_CLOCK_CHECK", 1)
-    with pytest.raises(model.BuildOverrun) as stopped:
-        model.build_model(
-            scenario, prepared.roster, prepared.overlap, deadline=time.perf_counter() - 1
-        )
-    assert any(entry.name == "add_to_model" for entry in stopped.traceback)
+    assert_build_stops_in_reach_rows(scenario, prepared, monkeypatch)

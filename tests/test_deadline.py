@@ -160,7 +160,7 @@ def test_a_deadline_before_the_first_pick_is_no_solution_not_hiring_nobody(monke
         return Relaxation(None, None, False, RestrictedLP(model, np.zeros(0, int)), model.c)
 
     monkeypatch.setattr(fastpath, "column_generation", no_lp)
-    monkeypatch.setattr(fastpath, "_greedy_all", lambda model, deadline: [np.zeros(model.n)])
+    monkeypatch.setattr(fastpath, "greedy_tries", lambda model, _p, _d: [np.zeros(model.n)])
     scenario, prepared = _launch(None)  # no lower limit: hiring nobody passes every rule
     result = solve(with_solver_overrides(scenario, strategy="fast"), prepared=prepared)
     assert result.status is Status.NO_SOLUTION

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_scenario
+from conftest import assert_build_stops_in_reach_rows, make_scenario, reach_rows_clock_calls
 
 from optimizer import Status, solve
 from optimizer.engine import prepare
@@ -421,29 +421,13 @@ def test_no_relaxed_model_in_time_means_no_bound_and_no_optimal_claim(
 def test_the_segment_rows_stop_at_the_builds_deadline(tmp_path: Path, monkeypatch) -> None:
     """The tangent rows are one of the build's long loops: they read the clock (once per
     segment), so a build past its deadline stops inside them, not after them."""
-    import time
-
-    import pulp
-
-    import optimizer.model as model
-
     rng = np.random.default_rng(5)
     roster, shares, sizes = instance(rng, 6)
     scenario = segment_scenario(
         tmp_path, roster, shares, sizes, {"budget": 10**6, "objective": {"reach": 1}}
     )
     prepared = prepare(scenario)
-    data = load_reach(scenario, prepared.roster)
-    segments: list[int] = []
-    positions = np.arange(len(prepared.roster.ids))
-    problem = pulp.LpProblem("segment_rows", pulp.const.LpMaximize)
-    x = problem.add_variable_matrix("x", [int(p) for p in positions], cat="Binary")
-    data.add_to_model(problem, x, positions, on_time=segments.append)
+    segments, problem, data = reach_rows_clock_calls(scenario, prepared)
     assert segments == list(range(len(SEGMENTS)))
     assert problem.numConstraints() == len(SEGMENTS) * len(data.points)
-    monkeypatch.setattr(model, "ROWS_PER_CLOCK_CHECK", 1)
-    with pytest.raises(model.BuildOverrun) as stopped:
-        model.build_model(
-            scenario, prepared.roster, prepared.overlap, deadline=time.perf_counter() - 1
-        )
-    assert any(entry.name == "add_to_model" for entry in stopped.traceback)
+    assert_build_stops_in_reach_rows(scenario, prepared, monkeypatch)
