@@ -25,6 +25,7 @@ portfolio with ``x_j = 1`` can beat it, and ``x_j`` is fixed to 0 (and symmetric
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import threading
@@ -380,6 +381,23 @@ def settle_abandoned(limit: float = SETTLE_SECONDS) -> None:
             )
         _abandoned.pop()
         _given_up[:] = [other for other in _given_up if other is not run]
+
+
+@atexit.register
+def _settle_at_exit() -> None:
+    """Let an abandoned run end before the interpreter does. A HiGHS run left at a deadline
+    that is still going when a script (an API caller, not the ``inflopt`` command, which ends
+    its process at once) reaches its end aborted the process after its work was done
+    ("terminate called without an active exception", exit 134). It was cancelled and has a
+    time limit: it ends soon; after :data:`SETTLE_SECONDS` the exit goes on regardless."""
+    if not _abandoned or not ONE_RUN.acquire(timeout=SETTLE_SECONDS):
+        return
+    try:
+        settle_abandoned()
+    except SolverError:
+        log.warning("a HiGHS run stopped at a deadline is still going as the process ends")
+    finally:
+        ONE_RUN.release()
 
 
 def read_answer(model: ArrayModel, h, sub: SubModel, integer: bool, seconds: float) -> HighsAnswer:

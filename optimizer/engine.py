@@ -153,8 +153,11 @@ def solve_effective(
         robust = scenario.robust is not None and scenario.robust.gamma > 0
         result.build_seconds = answer.build_seconds
         result.model_size = answer.model_size
-        if fallback:
-            result.model_size.update(method="full", fallback=fallback)
+        if fallback:  # the full model's reason first, then why its answer is the greedy's
+            greedy = result.model_size.get("fallback")
+            result.model_size.update(
+                method="full", fallback=fallback if greedy is None else f"{fallback}; {greedy}"
+            )
     outcome = answer.outcome
     result.solve_seconds = outcome.seconds
     result.status = outcome.status

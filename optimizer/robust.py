@@ -22,7 +22,7 @@ influencers you expect could disappoint at the same time.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -117,6 +117,7 @@ def apply_budgeted_robustness(
     nominal: Sequence[float],
     deviations: Sequence[float],
     gamma: float,
+    on_time: Callable[[int], None] | None = None,
 ) -> RobustRows:
     """Rewrite a maximisation ``problem`` into its Γ-robust counterpart, in place.
 
@@ -125,7 +126,8 @@ def apply_budgeted_robustness(
     current coefficients of ``x`` are replaced by ``nominal``. Adds ``z ≥ 0`` (``robust_z``),
     ``p_k ≥ 0`` (``robust_p_<k>``) and rows ``robust_protect_<k>: p_k + z − d_k x_k ≥ 0`` for
     every k with ``d_k > 0``. Γ = 0 (or no positive deviation) leaves the objective nominal and
-    adds nothing else.
+    adds nothing else. ``on_time(k)`` is called before the k-th protection row (a build's
+    deadline check: it may raise).
     """
     import pulp  # lazy: the fast path and the re-checks need no PuLP
 
@@ -139,7 +141,9 @@ def apply_budgeted_robustness(
     z = problem.add_variable("robust_z", lowBound=0)
     p = problem.add_variable_matrix("robust_p", live, lowBound=0)
     robust = RobustRows(gamma, z, dict(zip(live, p, strict=True)))
-    for k, p_k in robust.p.items():
+    for done, (k, p_k) in enumerate(robust.p.items()):
+        if on_time is not None:
+            on_time(done)
         row = pulp.lpSum_vars_coefs([(p_k, 1.0), (z, 1.0), (x[k], -float(deviations[k]))]) >= 0
         problem.addConstraint(row, f"{ROW_PREFIX}{k}")
         robust.rows += 1
@@ -151,7 +155,8 @@ def apply_budgeted_robustness(
 def make_robust(
     built: BuiltModel, scenario: Scenario, roster: Roster, gamma: float, cv: float = DEFAULT_CV
 ) -> RobustRows:
-    """Make a built value model Γ-robust (call between ``build_model`` and the solve).
+    """Make a built value model Γ-robust (call between ``build_model`` and the solve); its
+    rows read the build's deadline (:class:`optimizer.model.BuildOverrun` past it).
 
     The solver's objective is then the worst-case value, not the nominal one: compare the
     verified KPIs' ``value`` with :func:`robust_value`, not with the solver objective.
@@ -164,7 +169,9 @@ def make_robust(
     coefficient = {var.name: c for var, c in objective.items()} if objective is not None else {}
     nominal = [float(coefficient.get(var.name, 0.0)) for var in built.x]  # (one pass: PuLP's
     # expression .get costs time in proportion to its size, so per pick it was quadratic)
-    return apply_budgeted_robustness(built.problem, built.x, nominal, deviations, gamma)
+    return apply_budgeted_robustness(
+        built.problem, built.x, nominal, deviations, gamma, on_time=built.on_time
+    )
 
 
 def _check_inputs(

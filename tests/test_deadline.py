@@ -326,6 +326,38 @@ cli.run_safely(lambda: 0)
     assert time.monotonic() - started < 40  # the 60 s run is not waited for
 
 
+def test_a_script_that_ends_while_an_abandoned_run_goes_on_exits_cleanly(tmp_path):
+    """An API script whose solve abandoned a HiGHS run at a deadline, ending while that run
+    still goes (2 s to go here), aborted after its work was done ("terminate called without
+    an active exception", exit 134: 3 runs in 3). The interpreter now lets the run end first."""
+    import subprocess
+    import sys
+
+    path = write_instance(tmp_path, 1_000, "adversarial", seed=0)
+    script = f"""
+import numpy as np
+import optimizer.bounds as bounds
+from optimizer import load_scenario
+from optimizer.arrays import build_arrays
+from optimizer.engine import prepare
+
+scenario = load_scenario({str(path)!r})
+prepared = prepare(scenario)
+model = build_arrays(scenario, prepared.roster, prepared.overlap)
+h, _sub = bounds.build_highs(model, np.arange(model.n), integer=True)
+h.setOptionValue("time_limit", 2.0)
+h.startSolve()
+bounds._abandoned.append(h)  # as run_highs leaves a run that overstays its deadline
+print("solving", flush=True)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "solving\n" and "terminate called" not in done.stderr
+
+
 def test_a_library_call_never_ends_its_callers_process(tmp_path):
     """Called in-process (click's CliRunner, a notebook), a command must not end the host
     process even when a HiGHS run abandoned earlier is still going: the test suite itself

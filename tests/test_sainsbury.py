@@ -396,8 +396,9 @@ def test_no_relaxed_model_in_time_means_no_bound_and_no_optimal_claim(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the target-as-written model cannot be built by the deadline, the raised target's
-    answer (i01: the raised target cuts i02 off) stands alone: its bound is not the brief's,
-    so the result is `feasible` with no bound, never `optimal`."""
+    solve stands alone: its bound is not the brief's, so the result is `feasible` with no
+    bound, never `optimal`. Its model's optimum is i01 (the raised target cuts i02 off); the
+    greedy start, re-checked against the brief's exact reach, is i02, worth more: the answer."""
     from optimizer import fullpath
     from optimizer.model import BuildOverrun
 
@@ -412,10 +413,11 @@ def test_no_relaxed_model_in_time_means_no_bound_and_no_optimal_claim(
     settings = {"budget": 100, "objective": {"engagement": 1}}
     constraints = {"targets": {"reach": 10_000}}
     result = solve(_two_creators(tmp_path, {**settings, "constraints": constraints}))
-    assert result.selected == ["i01"]
+    assert result.selected == ["i02"] and result.objective == pytest.approx(1_000.0)
     assert result.status is Status.FEASIBLE
     assert result.bound is None and result.gap is None
     assert result.model_size["relaxed_target_status"] == "not built (time limit)"
+    assert result.model_size["fallback"] == fullpath.WORTH_MORE_THAN_RESTRICTED
 
 
 def test_the_segment_rows_stop_at_the_builds_deadline(tmp_path: Path, monkeypatch) -> None:
