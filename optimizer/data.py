@@ -33,7 +33,12 @@ def prepare(scenario: Scenario, roster: pd.DataFrame | None = None) -> Prepared:
     ``roster``: a pandas DataFrame to use in place of the roster file or database the
     scenario names, checked as a file would be (:func:`optimizer.roster.roster_from_frame`).
     """
-    scenario = checked_scenario(scenario, "prepare")  # a snapshot: later changes are seen
+    return prepare_checked(checked_scenario(scenario, "prepare"), roster)
+
+
+def prepare_checked(scenario: Scenario, roster: pd.DataFrame | None = None) -> Prepared:
+    """:func:`prepare` for a scenario :func:`checked_scenario` has just validated (a snapshot:
+    later changes to the caller's are seen), without validating it again."""
     table = load_roster(scenario) if roster is None else roster_from_frame(scenario, roster)
     check_references(scenario, table)
     overlap = build_overlap(scenario, table)

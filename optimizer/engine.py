@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from .candidates import select_candidates
-from .data import Prepared, data_differences, prepare
+from .data import Prepared, data_differences, prepare_checked
+from .data import prepare as prepare  # re-exported: callers import it from here too
 from .diagnose import explain_empty, explain_infeasible, include_clashes, include_conflicts
 from .errors import InputError, Problem, VerificationError, did_you_mean
 from .kpis import by_group, effective_costs, portfolio_kpis
@@ -292,10 +293,11 @@ def compare(
 
 
 def prepared_for(scenario: Scenario, prepared: Prepared | None) -> Prepared:
-    """The loaded data to solve ``scenario`` on: ``prepared`` if it was read with the same
-    data sections (and ids, tiers and columns the scenario names are in it), else read now."""
+    """The loaded data to solve ``scenario`` (validated: :func:`checked_scenario`) on:
+    ``prepared`` if it was read with the same data sections (and ids, tiers and columns the
+    scenario names are in it), else read now."""
     if prepared is None:
-        return prepare(scenario)
+        return prepare_checked(scenario)
     if not isinstance(prepared, Prepared):
         raise TypeError(f"prepared must come from prepare(), not {type(prepared).__name__}")
     differ = data_differences(prepared.scenario, scenario)

@@ -18,12 +18,10 @@ from .engine import (
 )
 from .errors import InputError, did_you_mean
 from .funnel import KPI_COLUMNS
-from .kpis import effective_costs, portfolio_kpis
 from .result import Result
-from .roster import Roster
 from .scenario import Goal, Scenario, checked_scenario
 from .solver import Status
-from .verify import exceeds, falls_short
+from .verify import RuleCheck, rule_checks
 
 
 @dataclass
@@ -120,79 +118,60 @@ def rules_it_serves(
     scenario: Scenario, prepared: Prepared, position: int, base: Result
 ) -> list[str]:
     """Limits the base portfolio would break without this picked influencer (nobody put in
-    its place), with the re-check's tolerance: why a creator of low value per cost can be in.
-    Counts and spend shares of its groups, the spend-share caps of the other groups (their
-    share rises without it), resource minimums, KPI targets (reach de-duplicated again),
-    min_influencers and min_spend (spend after package discounts, the rest's kept)."""
-    roster, rules = prepared.roster, scenario.constraints
+    its place): why a creator of low value per cost can be in. The rules are measured by the
+    re-check (:func:`optimizer.verify.rule_checks`, its tolerance included) on the portfolio
+    with and without it; those only the latter breaks are named — its groups' counts and
+    spend shares, the other groups' spend-share caps, resource minimums, KPI targets,
+    min_influencers, min_spend, and the budget when a package deal lapses without it."""
+    roster = prepared.roster
     picked = [roster.index_of[i] for i in base.selected]
     if position not in picked:
         return []
     rest = [j for j in picked if j != position]
-    rest_costs = effective_costs(scenario, roster, rest)  # a package deal may lapse without it
-    left = float(rest_costs.sum())
-    reasons = _mix_rules_it_keeps(scenario, roster, position, picked, rest_costs)
-    frame = roster.frame
-    for column, limit in rules.resources.items():
-        used = float(frame[column].iloc[rest].fillna(0).astype(float).sum())
-        if limit.min is not None and falls_short(used, limit.min):
-            reasons.append(
-                f"without it, resource {column} min {limit.min:,.2f} fails: "
-                f"{used:,.2f} would be left"
-            )
-    targets = rules.targets.as_dict()
-    if targets:
-        rest_kpis = portfolio_kpis(scenario, roster, prepared.overlap, rest)
-        for kpi, floor in targets.items():
-            if falls_short(rest_kpis.get(kpi) or 0.0, floor):
-                reasons.append(
-                    f"without it, the {kpi} target {_amount(floor)} fails: {kpi} would be "
-                    f"{_amount(rest_kpis.get(kpi) or 0.0)}"
-                )
-    if rules.min_influencers is not None and falls_short(len(rest), rules.min_influencers):
-        reasons.append(f"without it, min_influencers {rules.min_influencers} fails")
-    if rules.min_spend is not None and falls_short(left, rules.min_spend):
-        reasons.append(
-            f"without it, min_spend {rules.min_spend:,.0f} fails: spend would be {left:,.0f}"
+    now = {c.rule: c for c in rule_checks(scenario, roster, prepared.overlap, picked)}
+    own_include = f"include {roster.ids[position]}"  # said by holding_rule, not here
+    reasons = []
+    for check in rule_checks(scenario, roster, prepared.overlap, rest):
+        before = now.get(check.rule)
+        if check.broken and check.rule != own_include and not (before and before.broken):
+            reasons.append(_without_it(check, before))
+    return reasons
+
+
+def _without_it(check: RuleCheck, before: RuleCheck | None) -> str:
+    """A rule the portfolio would break without one pick (``check``, measured without it;
+    ``before``: with it), in words."""
+    rule, value = check.rule, check.value
+    if check.kind == "mix_count":
+        return (
+            f"without it, {rule} {check.stated:.0f} fails: {value:.0f} picked "
+            f"{check.subject} creators would be left"
         )
-    return reasons
-
-
-def _mix_rules_it_keeps(
-    scenario: Scenario, roster: Roster, position: int, picked: list[int], rest_costs: np.ndarray
-) -> list[str]:
-    """The mix rules the picks would break without the one at ``position`` (``rest_costs``:
-    what the others cost then, in ``picked`` order): its groups' min_count and min_share, the
-    other groups' max_share."""
-    rest = [j for j in picked if j != position]
-    now_costs = effective_costs(scenario, roster, picked)
-    spend, left = float(now_costs.sum()), float(rest_costs.sum())
-    reasons: list[str] = []
-    for column, groups in scenario.constraints.mix.items():
-        labels = group_values(roster, column)
-        for group, rule in groups.items():
-            member = labels[position] == group.lower()
-            count = int(np.sum(labels[picked] == group.lower()))
-            without = float(rest_costs[labels[rest] == group.lower()].sum())
-            if member and rule.min_count is not None and falls_short(count - 1, rule.min_count):
-                reasons.append(
-                    f"without it, {column} {group} min_count {rule.min_count} fails: "
-                    f"{count - 1} picked {group} creators would be left"
-                )
-            broken = []
-            low, high = rule.min_share, rule.max_share
-            if member and low is not None and falls_short(without, low * left):
-                broken.append(("min_share", low))
-            if not member and high is not None and exceeds(without, high * left):
-                broken.append(("max_share", high))
-            for key, limit in broken:
-                share = without / left if left > 0 else 0.0
-                now = float(now_costs[labels[picked] == group.lower()].sum()) / max(spend, 1e-12)
-                reasons.append(
-                    f"without it, {column} {group} {key} {limit:.0%} fails: {group} creators "
-                    f"would hold {share:.1%} of spend (now {now:.1%})"
-                )
-    return reasons
+    if check.kind == "mix_share":
+        share = value / check.spend if check.spend > 0 else 0.0
+        words = f"without it, {rule} {check.stated:.0%} fails: {check.subject} creators would "
+        words += f"hold {share:.1%} of spend"
+        if before is not None and before.spend > 0:
+            words += f" (now {before.value / before.spend:.1%})"
+        return words
+    if check.kind == "resource":
+        return f"without it, {rule} {check.stated:,.2f} fails: {value:,.2f} would be left"
+    if check.kind == "target":
+        kpi = check.subject
+        return (
+            f"without it, the {kpi} target {_amount(check.stated)} fails: {kpi} would be "
+            f"{_amount(value)}"
+        )
+    if check.kind == "min_influencers":
+        return f"without it, min_influencers {check.stated:.0f} fails"
+    if check.kind == "min_spend":
+        return f"without it, min_spend {check.stated:,.0f} fails: spend would be {value:,.0f}"
+    if check.kind == "budget":  # fewer picks cost more only when a package deal lapses
+        return (
+            f"without it, the budget {check.stated:,.0f} fails: its package deal would lapse "
+            f"and the others would cost {value:,.0f}"
+        )
+    return f"without it, {check.message}"
 
 
 def _amount(value: float) -> str:

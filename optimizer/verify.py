@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -73,52 +75,100 @@ def check_robust_objective(
     return []
 
 
-def check_selection(
-    scenario: Scenario,
-    roster: Roster,
-    overlap: OverlapGraph,
-    picked: Sequence[int],
-    solver_objective: float | None = None,
-    solver_bound: float | None = None,
-) -> list[str]:
-    """Every rule the selection breaks (empty when it is a valid portfolio).
+COUNT_KINDS = frozenset({"min_influencers", "max_influencers", "mix_count"})
 
-    ``solver_objective``: the value the solver claims for it, compared with the data's. When
-    maximising, an incumbent the solver did not prove may be worth more than it says (a pair's
-    de-duplication variable may exceed what its picks need), never more than ``solver_bound``
-    (the bound it reports; None: no ceiling) — nor less than it says.
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One rule of the brief measured on a portfolio: ``value`` against ``limit``, in the
+    rule's own unit (currency, influencers, people…), a ceiling when ``upper``. Rules on single
+    picks (filters, include / exclude, conflicts, offers per creator) appear only when broken,
+    as value 1 against limit 0. ``message`` is the re-check's words for a breach."""
+
+    rule: str  # unique per rule, e.g. "budget", "tier micro min_share", "target reach"
+    kind: str  # budget, min_spend, min_influencers, max_influencers, mix_count, mix_share,
+    # resource, target or item (a rule on single picks)
+    value: float
+    limit: float
+    upper: bool
+    message: str
+    stated: float = 0.0  # the limit as written: a share as a fraction, a count, an amount
+    subject: str = ""  # the mix group, the resource column or the target KPI
+    spend: float = 0.0  # the portfolio's spend (currency): a spend share is value / spend
+
+    @property
+    def broken(self) -> bool:
+        """Does the portfolio break the rule, beyond the re-check's tolerance (none for
+        counts: whole numbers)?"""
+        if self.kind in COUNT_KINDS:
+            return self.value > self.limit if self.upper else self.value < self.limit
+        if self.upper:
+            return exceeds(self.value, self.limit)
+        return falls_short(self.value, self.limit)
+
+
+def _item(rule: str, message: str) -> RuleCheck:
+    """A broken rule on single picks (see :class:`RuleCheck`)."""
+    return RuleCheck(rule, "item", 1.0, 0.0, True, message)
+
+
+def rule_checks(
+    scenario: Scenario, roster: Roster, overlap: OverlapGraph, picked: Sequence[int]
+) -> list[RuleCheck]:
+    """Every rule of the brief measured on the portfolio ``picked`` (roster positions), from
+    the data alone, in the order :func:`check_selection` reports them; see :class:`RuleCheck`.
     """
-    violations: list[str] = []
+    return _checks_and_kpis(scenario, roster, overlap, list(picked))[0]
+
+
+def _checks_and_kpis(
+    scenario: Scenario, roster: Roster, overlap: OverlapGraph, picked: list[int]
+) -> tuple[list[RuleCheck], dict | None]:
+    """:func:`rule_checks` and the portfolio's KPIs (None for a malformed selection)."""
     rules = scenario.constraints
     frame = roster.frame
-    picked = list(picked)
     if len(set(picked)) != len(picked) or any(not 0 <= p < len(roster) for p in picked):
-        return ["selection has repeated or unknown influencers"]
+        return [_item("selection", "selection has repeated or unknown influencers")], None
+    checks: list[RuleCheck] = []
     all_ids = roster.ids  # a fresh list on every access: read it once
     ids = [all_ids[p] for p in picked]
     kpis = portfolio_kpis(scenario, roster, overlap, picked)
     spend = kpis["spend"]
 
-    if scenario.budget is not None and exceeds(spend, scenario.budget):
-        violations.append(f"budget: spend {spend:,.2f} exceeds {scenario.budget:,.2f}")
-    if rules.min_spend is not None and falls_short(spend, rules.min_spend):
-        violations.append(f"min_spend: spend {spend:,.2f} is below {rules.min_spend:,.2f}")
-    if rules.min_influencers is not None and len(picked) < rules.min_influencers:
-        violations.append(f"min_influencers: {len(picked)} picked, need {rules.min_influencers}")
-    if rules.max_influencers is not None and len(picked) > rules.max_influencers:
-        violations.append(f"max_influencers: {len(picked)} picked, limit {rules.max_influencers}")
+    if scenario.budget is not None:
+        budget = scenario.budget
+        message = f"budget: spend {spend:,.2f} exceeds {budget:,.2f}"
+        checks.append(RuleCheck("budget", "budget", spend, budget, True, message, budget))
+    if rules.min_spend is not None:
+        floor = rules.min_spend
+        message = f"min_spend: spend {spend:,.2f} is below {floor:,.2f}"
+        checks.append(RuleCheck("min_spend", "min_spend", spend, floor, False, message, floor))
+    count = len(picked)
+    if rules.min_influencers is not None:
+        least = rules.min_influencers
+        message = f"min_influencers: {count} picked, need {least}"
+        checks.append(
+            RuleCheck("min_influencers", "min_influencers", count, least, False, message, least)
+        )
+    if rules.max_influencers is not None:
+        most = rules.max_influencers
+        message = f"max_influencers: {count} picked, limit {most}"
+        checks.append(
+            RuleCheck("max_influencers", "max_influencers", count, most, True, message, most)
+        )
 
     for ident in rules.include:
         if ident not in ids:
-            violations.append(f"include: {ident} is not picked")
+            checks.append(_item(f"include {ident}", f"include: {ident} is not picked"))
     for ident in set(rules.exclude) & set(ids):
-        violations.append(f"exclude: {ident} is picked")
+        checks.append(_item(f"exclude {ident}", f"exclude: {ident} is picked"))
     picks = frame.iloc[picked]  # one lookup, not one per pick (large portfolios)
     pick_ids = picks["id"].to_numpy()
     if rules.min_authenticity is not None:
         authenticity = picks["authenticity"].to_numpy(dtype=float)
         for k in np.flatnonzero(authenticity < rules.min_authenticity).tolist():
-            violations.append(f"min_authenticity: {pick_ids[k]} has {authenticity[k]:.3f}")
+            message = f"min_authenticity: {pick_ids[k]} has {authenticity[k]:.3f}"
+            checks.append(_item(f"min_authenticity {pick_ids[k]}", message))
     for column, allowed, verb in (
         ("tier", rules.tiers, "is"),
         ("platform", rules.platforms, "is on"),
@@ -128,33 +178,21 @@ def check_selection(
         values = picks[column].astype(str)
         outside = ~values.str.lower().isin({a.lower() for a in allowed}).to_numpy()
         for k in np.flatnonzero(outside).tolist():
-            violations.append(f"{column}s: {pick_ids[k]} {verb} {values.iloc[k]}")
+            message = f"{column}s: {pick_ids[k]} {verb} {values.iloc[k]}"
+            checks.append(_item(f"{column}s {pick_ids[k]}", message))
 
-    costs = np.asarray(effective_costs(scenario, roster, picked) if rules.mix else [], float)
-    for column, groups in rules.mix.items():
-        labels = picks[column].astype(str).str.strip().str.lower().to_numpy()
-        for group, rule in groups.items():
-            members = labels == group.lower()
-            count = int(members.sum())
-            share_spend = float(costs[members].sum())
-            name = f"mix {column} {group}"
-            if rule.min_count is not None and count < rule.min_count:
-                violations.append(f"{name} min_count: {count} picked, need {rule.min_count}")
-            if rule.max_count is not None and count > rule.max_count:
-                violations.append(f"{name} max_count: {count} picked, limit {rule.max_count}")
-            if rule.min_share is not None and falls_short(share_spend, rule.min_share * spend):
-                violations.append(f"{name} min_share: {share_spend:,.2f} of {spend:,.2f} spent")
-            if rule.max_share is not None and exceeds(share_spend, rule.max_share * spend):
-                violations.append(f"{name} max_share: {share_spend:,.2f} of {spend:,.2f} spent")
+    checks += _mix_checks(scenario, roster, picks, picked, spend)
 
     if rules.max_pair_overlap is not None:
         edges = overlap.among(picked)
         clash = edges[overlap.conflict_mask(rules.max_pair_overlap)[edges]]
         for k in clash.tolist():
-            violations.append(
-                f"max_pair_overlap: {all_ids[overlap.i[k]]} and {all_ids[overlap.j[k]]} share "
+            a, b = all_ids[overlap.i[k]], all_ids[overlap.j[k]]
+            message = (
+                f"max_pair_overlap: {a} and {b} share "
                 f"{overlap.share[k]:.0%} of the smaller audience"
             )
+            checks.append(_item(f"max_pair_overlap {a} {b}", message))
 
     if rules.max_offers_per_creator is not None and "creator" in frame.columns:
         creators = [str(v) for v in picks["creator"]]
@@ -162,24 +200,105 @@ def check_selection(
         for creator in {c for c in creators if c}:
             booked = counts[creator]
             if booked > rules.max_offers_per_creator:
-                violations.append(
+                message = (
                     f"max_offers_per_creator: {booked} offers of {creator} "
                     f"(limit {rules.max_offers_per_creator})"
                 )
+                checks.append(_item(f"max_offers_per_creator {creator}", message))
 
     for column, limit in rules.resources.items():
         used = float(frame[column].iloc[picked].fillna(0).astype(float).sum())
-        if limit.max is not None and exceeds(used, limit.max):
-            violations.append(f"resource {column}: {used:,.2f} exceeds {limit.max:,.2f}")
-        if limit.min is not None and falls_short(used, limit.min):
-            violations.append(f"resource {column}: {used:,.2f} is below {limit.min:,.2f}")
+        if limit.max is not None:
+            message = f"resource {column}: {used:,.2f} exceeds {limit.max:,.2f}"
+            rule = f"resource {column} max"
+            checks.append(
+                RuleCheck(rule, "resource", used, limit.max, True, message, limit.max, column)
+            )
+        if limit.min is not None:
+            message = f"resource {column}: {used:,.2f} is below {limit.min:,.2f}"
+            rule = f"resource {column} min"
+            checks.append(
+                RuleCheck(rule, "resource", used, limit.min, False, message, limit.min, column)
+            )
 
     for kpi, target in rules.targets.as_dict().items():
-        if falls_short(kpis[kpi], target):
-            violations.append(f"target {kpi}: {kpis[kpi]:,.2f} is below {target:,.2f}")
+        message = f"target {kpi}: {kpis[kpi]:,.2f} is below {target:,.2f}"
+        checks.append(
+            RuleCheck(f"target {kpi}", "target", kpis[kpi], target, False, message, target, kpi)
+        )
+    return checks, kpis
 
-    if solver_objective is not None:
-        recomputed = spend
+
+def _mix_checks(
+    scenario: Scenario, roster: Roster, picks: Any, picked: list[int], spend: float
+) -> list[RuleCheck]:
+    """The mix rules measured on the picks (``picks``: their roster rows): counts, and spend
+    shares as the group's spend (currency) against the share of the whole ``spend``."""
+    rules = scenario.constraints
+    costs = np.asarray(effective_costs(scenario, roster, picked) if rules.mix else [], float)
+    checks: list[RuleCheck] = []
+    for column, groups in rules.mix.items():
+        labels = picks[column].astype(str).str.strip().str.lower().to_numpy()
+        for group, rule in groups.items():
+            members = labels == group.lower()
+            count = int(members.sum())
+            share_spend = float(costs[members].sum())
+            name = f"{column} {group}"
+            for key, limit, upper, word in (
+                ("min_count", rule.min_count, False, "need"),
+                ("max_count", rule.max_count, True, "limit"),
+            ):
+                if limit is None:
+                    continue
+                message = f"mix {name} {key}: {count} picked, {word} {limit}"
+                rule_name = f"{name} {key}"
+                checks.append(
+                    RuleCheck(rule_name, "mix_count", count, limit, upper, message, limit, group)
+                )
+            for key, share, upper in (
+                ("min_share", rule.min_share, False),
+                ("max_share", rule.max_share, True),
+            ):
+                if share is None:
+                    continue
+                message = f"mix {name} {key}: {share_spend:,.2f} of {spend:,.2f} spent"
+                checks.append(
+                    RuleCheck(
+                        f"{name} {key}",
+                        "mix_share",
+                        share_spend,
+                        share * spend,
+                        upper,
+                        message,
+                        share,
+                        group,
+                        spend,
+                    )
+                )
+    return checks
+
+
+def check_selection(
+    scenario: Scenario,
+    roster: Roster,
+    overlap: OverlapGraph,
+    picked: Sequence[int],
+    solver_objective: float | None = None,
+    solver_bound: float | None = None,
+) -> list[str]:
+    """Every rule the selection breaks (empty when it is a valid portfolio), in the
+    re-check's words (:func:`rule_checks`).
+
+    ``solver_objective``: the value the solver claims for it, compared with the data's. When
+    maximising, an incumbent the solver did not prove may be worth more than it says (a pair's
+    de-duplication variable may exceed what its picks need), never more than ``solver_bound``
+    (the bound it reports; None: no ceiling) — nor less than it says.
+    """
+    picked = list(picked)
+    checks, kpis = _checks_and_kpis(scenario, roster, overlap, picked)
+    violations = [check.message for check in checks if check.broken]
+    if solver_objective is not None and kpis is not None:
+        recomputed = kpis["spend"]
         if scenario.goal is not Goal.MINIMIZE_COST:
             recomputed = as_the_model_counts(scenario, roster, picked, kpis["value"], kpis)
         slack = 1e-4 * max(1.0, abs(recomputed))

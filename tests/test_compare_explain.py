@@ -492,3 +492,35 @@ def test_a_picked_creator_names_exactly_the_limits_it_alone_keeps(
         answer = explain(scenario, ident, prepared=prepared)
         assert all(reason in answer.reasons for reason in named)
     assert any("max_share" in reason for reason in all_named)  # the brief is tight there
+
+
+def test_a_package_deal_that_lapses_without_a_pick_names_the_budget(tmp_path: Path) -> None:
+    """Three offers of one creator at half price (150 in all) fill a budget of 150; without
+    one of them the deal lapses and the other two cost 200. The re-check's rules, measured
+    with and without the pick, name that: the budget is what keeps the offer in."""
+    import pandas as pd
+    from conftest import make_scenario
+
+    roster = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "creator": ["x", "x", "x", "y"],
+            "followers": 20_000,
+            "cost": [100, 100, 100, 160],
+            "platform": "instagram",
+            "niche": "beauty",
+            "expected_reach": 1_000,
+            "expected_engagement": [50, 50, 50, 100],
+            "expected_conversions": 1.0,
+        }
+    )
+    rules = {"package_discount": {"min_offers": 3, "discount": 0.5}}
+    settings = {"budget": 150, "objective": {"engagement": 1}, "constraints": rules}
+    scenario = make_scenario(tmp_path, roster, settings)
+    base = solve(scenario)
+    assert sorted(base.selected) == ["a", "b", "c"] and base.kpis["spend"] == pytest.approx(150)
+    answer = explain(scenario, "a")
+    assert (
+        "without it, the budget 150 fails: its package deal would lapse and the others would "
+        "cost 200"
+    ) in answer.reasons

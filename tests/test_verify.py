@@ -144,3 +144,19 @@ def test_a_cost_claim_must_match_the_spend_exactly(tmp_path):
     for claimed in (90.0, 110.0):
         assert check_selection(loaded, prepared.roster, prepared.overlap, picked, claimed, None)
     assert not check_selection(loaded, prepared.roster, prepared.overlap, picked, 100.0, None)
+
+
+def test_counts_are_judged_exactly_and_amounts_with_the_tolerance() -> None:
+    """One over a count limit is a breach however large the limit (the relative tolerance of
+    amounts, 1e-6, would hide one in two million); a cent in a million is within it."""
+    from optimizer.verify import RuleCheck
+
+    def check(kind: str, value: float, limit: float, upper: bool) -> RuleCheck:
+        return RuleCheck(kind, kind, value, limit, upper, "")
+
+    assert check("max_influencers", 2_000_001, 2_000_000, True).broken
+    assert check("mix_count", 2_999_999, 3_000_000, False).broken
+    assert not check("max_influencers", 2_000_000, 2_000_000, True).broken
+    assert not check("budget", 1_000_000.01, 1_000_000, True).broken
+    assert check("budget", 1_000_002, 1_000_000, True).broken
+    assert not check("min_spend", 999_999.99, 1_000_000, False).broken
