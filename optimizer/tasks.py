@@ -19,10 +19,13 @@ import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InfloptError, InputError
 from .scenario import Scenario, scenario_from_data
+
+if TYPE_CHECKING:
+    from .data import Prepared
 
 KEY_VERSION = "inflopt-task-1"  # bump when results of the same inputs may change
 
@@ -156,7 +159,7 @@ def execute(task: Task) -> dict[str, Any]:
     (bad input, solver) become their message; any other exception is a crash: ``error`` is
     its one-line ``Type: message`` and ``traceback`` the full traceback.
     """
-    from .engine import prepare, solve_effective
+    from .engine import solve_effective
 
     started = time.perf_counter()
     result: dict[str, Any] | None = None
@@ -164,7 +167,7 @@ def execute(task: Task) -> dict[str, Any]:
     trace: str | None = None
     try:
         scenario = task_scenario(task)
-        prepared = prepare(scenario)
+        prepared = prepared_data(scenario)
         solved = solve_effective(scenario, prepared.roster, prepared.overlap, task.strategy)
         result = solved.to_dict()
     except InfloptError as exc:
@@ -180,6 +183,53 @@ def execute(task: Task) -> dict[str, Any]:
         "traceback": trace,
         "seconds": time.perf_counter() - started,
     }
+
+
+_last_read: tuple[tuple[tuple[str, int, int], ...], Prepared] | None = None
+
+
+def prepared_data(scenario: Scenario) -> Prepared:
+    """The data of ``scenario``, read once per process while they serve: the tasks of a sweep
+    or batch mostly share one roster, and reading it (and building its overlap graph) took
+    as long as solving at 100,000 influencers. The data last read are kept, with each file's
+    size and modification time; a task whose data sections match and whose files are
+    unchanged reuses them (ids its rules name are checked again). Data from a database are
+    read every time: their changes cannot be seen."""
+    from .engine import prepare, prepared_for
+
+    global _last_read
+    files = data_files(scenario)
+    last = _last_read  # once: another thread of a Dask worker may replace it meanwhile
+    if files is not None and last is not None and last[0] == files:
+        try:
+            return prepared_for(scenario, last[1])
+        except ValueError:  # other data sections: read them
+            pass
+    _last_read = None  # let the old data go before the new are read
+    prepared = prepare(scenario)
+    if files is not None:
+        _last_read = (files, prepared)
+    return prepared
+
+
+def data_files(scenario: Scenario) -> tuple[tuple[str, int, int], ...] | None:
+    """Each data file of ``scenario`` as (path, bytes, modification time in ns); None when
+    some data come from a database, or a file cannot be read (prepare then says why)."""
+    from .reach import reach_files
+
+    if scenario.roster.url or scenario.overlap.url:
+        return None
+    paths = [scenario.roster_path, scenario.overlap_path, *reach_files(scenario)]
+    prints = []
+    for path in paths:
+        if path is None:
+            continue
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        prints.append((str(path), status.st_size, status.st_mtime_ns))
+    return tuple(prints)
 
 
 def crash_line(exc: BaseException) -> str:

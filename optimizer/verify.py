@@ -127,7 +127,9 @@ def _checks_and_kpis(
     """:func:`rule_checks` and the portfolio's KPIs (None for a malformed selection)."""
     rules = scenario.constraints
     frame = roster.frame
-    if len(set(picked)) != len(picked) or any(not 0 <= p < len(roster) for p in picked):
+    positions = np.asarray(picked, dtype=np.int64)
+    unknown = bool(np.any((positions < 0) | (positions >= len(roster))))
+    if unknown or len(np.unique(positions)) != len(positions):
         return [_item("selection", "selection has repeated or unknown influencers")], None
     checks: list[RuleCheck] = []
     all_ids = roster.ids  # a fresh list on every access: read it once

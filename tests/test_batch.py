@@ -292,3 +292,72 @@ def test_a_fresh_interpreter_childs_start_up_is_not_counted_in_its_limit(
     assert time.monotonic() - started > 3.0  # the slow start-up did happen
     assert child["error"] is None, child["error"]
     assert child["result"]["status"] == "optimal"
+
+
+@pytest.fixture
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each data read of this process's tasks (the roster file it read), none kept before."""
+    from optimizer import data, tasks
+
+    monkeypatch.setattr(tasks, "_last_read", None)
+    reads: list[str] = []
+    real = data.prepare_checked
+
+    def counting(scenario: Any, roster: Any = None) -> Any:
+        reads.append(str(scenario.roster_path))
+        return real(scenario, roster)
+
+    monkeypatch.setattr(data, "prepare_checked", counting)
+    return reads
+
+
+def test_tasks_on_the_same_unchanged_data_read_it_once(clients: Path, counted_reads) -> None:
+    """A worker keeps the data it read last: the next task on the same files (other budgets
+    here) reuses them, with the same answers as a fresh read. (The nested client reads the
+    same roster from another folder: its task reads it again.)"""
+    files, _ = expand_paths([str(clients / f"client{k}.yaml") for k in range(3)])
+    tasks, _ = batch_tasks(files, None)
+    assert len(tasks) == 3
+    reports = [execute(task) for task in tasks]
+    assert len(counted_reads) == 1  # one roster for all of them
+    assert all(report["error"] is None for report in reports)
+    from optimizer import tasks as task_module
+
+    task_module._last_read = None  # a fresh read gives the same results
+    again = execute(tasks[-1])
+    assert len(counted_reads) == 2
+    assert {k: v for k, v in again["result"].items() if k not in TIMING_KEYS} == {
+        k: v for k, v in reports[-1]["result"].items() if k not in TIMING_KEYS
+    }
+
+
+def test_a_changed_data_file_is_read_again(clients: Path, counted_reads) -> None:
+    """A file rewritten between tasks (another size or modification time) is read again: a
+    worker serving several batches must not answer from old data."""
+    files, _ = expand_paths([str(clients / "client0.yaml")])
+    tasks, _ = batch_tasks(files, None)
+    first = execute(tasks[0])
+    roster = clients / "data" / "roster.csv"
+    frame = pd.read_csv(roster)
+    frame["cost"] = "$1"  # every offer at 1 USD: another portfolio, another spend
+    frame.to_csv(roster, index=False)
+    stamp = roster.stat().st_mtime_ns + 10**9
+    os.utime(roster, ns=(stamp, stamp))  # a later time, even on coarse clocks
+    second = execute(tasks[0])
+    assert len(counted_reads) == 2
+    assert first["error"] is None and second["error"] is None, second["error"]
+    assert second["result"]["kpis"]["spend"] <= 10 < first["result"]["kpis"]["spend"]
+
+
+def test_other_data_sections_are_read_for_their_task(clients: Path, counted_reads) -> None:
+    """Same files, another way of reading them (no overlap file here): read again, and the
+    task after it too (only the data read last are kept)."""
+    with_file = scenario_file(clients / "a.yaml", 3000)
+    text = with_file.read_text().replace("overlap: data/overlap.csv\n", "")
+    without = clients / "b.yaml"
+    without.write_text(text.replace("max_pair_overlap: 0.3", "max_pair_overlap: null"))
+    tasks, _ = batch_tasks([with_file, without, with_file], None)
+    reports = [execute(task) for task in tasks]
+    assert all(report["error"] is None for report in reports), reports
+    assert len(counted_reads) == 3
+    assert reports[1]["result"]["overlap_source"] != reports[0]["result"]["overlap_source"]
