@@ -140,9 +140,9 @@ def greedy_start(
 BUILD_PASSED = "greedy (the model's build passed the time limit)"
 NO_TIME_TO_HAND_OVER = "greedy (no time left to hand the model to the solver)"
 SOLVER_STOPPED = "greedy (solver stopped first)"
-# a Sainsbury reach target is raised by the tangents' margin: that model's optimum may be
-# worth less than a portfolio that meets the target as written
-WORTH_MORE_THAN_RESTRICTED = "greedy (worth more than the optimum of the raised reach target)"
+# the solver's optimum is worth less: a model raised above the brief (a Sainsbury reach
+# target, raised by the tangents' margin), or an optimum within the gap of a start it refused
+WORTH_MORE = "greedy (worth more than the solver's answer)"
 
 
 def greedy_only(
@@ -235,7 +235,7 @@ def run_full(
     if check_selection(scenario, roster, overlap, greedy):
         return PathAnswer(outcome, None)
     fallback = SolveOutcome(status, greedy_value, bound, gap, outcome.seconds, outcome.solver)
-    why = WORTH_MORE_THAN_RESTRICTED if outcome.status is Status.OPTIMAL else SOLVER_STOPPED
+    why = WORTH_MORE if outcome.status is Status.OPTIMAL else SOLVER_STOPPED
     return PathAnswer(fallback, greedy, model_size={"fallback": why})
 
 

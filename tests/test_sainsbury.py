@@ -417,7 +417,7 @@ def test_no_relaxed_model_in_time_means_no_bound_and_no_optimal_claim(
     assert result.status is Status.FEASIBLE
     assert result.bound is None and result.gap is None
     assert result.model_size["relaxed_target_status"] == "not built (time limit)"
-    assert result.model_size["fallback"] == fullpath.WORTH_MORE_THAN_RESTRICTED
+    assert result.model_size["fallback"] == fullpath.WORTH_MORE
 
 
 def test_the_segment_rows_stop_at_the_builds_deadline(tmp_path: Path, monkeypatch) -> None:
