@@ -139,6 +139,7 @@ def greedy_start(
 
 BUILD_PASSED = "greedy (the model's build passed the time limit)"
 NO_TIME_TO_HAND_OVER = "greedy (no time left to hand the model to the solver)"
+NOT_HANDED_OVER = "not solved (no time left to hand it to the solver)"  # the relaxed model
 SOLVER_STOPPED = "greedy (solver stopped first)"
 # the solver's optimum is worth less: a model raised above the brief (a Sainsbury reach
 # target, raised by the tangents' margin), or an optimum within the gap of a start it refused
@@ -289,12 +290,18 @@ def solve_full(
         first = scenario.model_copy(update={"solver": half})
     answer = run_full(built, first, roster, overlap, candidates, started, start=start)
     if twice:
+        relaxing = time.perf_counter()
         try:
             relaxed = build(raise_reach_target=False)
         except BuildOverrun:
             answer = without_relaxed_bound(answer)
         else:
-            answer = with_relaxed_bound(answer, built, relaxed, scenario, roster, overlap, started)
+            if no_time_to_hand_over(deadline, time.perf_counter() - relaxing):
+                answer = without_relaxed_bound(answer, NOT_HANDED_OVER)
+            else:
+                answer = with_relaxed_bound(
+                    answer, built, relaxed, scenario, roster, overlap, started
+                )
     if answer.picked is None and answer.outcome.status in (Status.OPTIMAL, Status.FEASIBLE):
         answer.picked = built.picked()  # the solver's own portfolio
     answer.build_seconds = build_seconds

@@ -102,14 +102,16 @@ def with_relaxed_bound(
     return PathAnswer(chosen, picked, model_size=size)
 
 
-def without_relaxed_bound(restricted: PathAnswer) -> PathAnswer:
-    """The restricted solve alone, when the relaxed model could not be built in time: its
-    bound is of the raised target (not valid for the brief), so none is claimed, and a
-    portfolio is ``feasible`` at best."""
+def without_relaxed_bound(
+    restricted: PathAnswer, why: str = "not built (time limit)"
+) -> PathAnswer:
+    """The restricted solve alone, when the relaxed model could not be built (or solved:
+    ``why``) in time: its bound is of the raised target (not valid for the brief), so none is
+    claimed, and a portfolio is ``feasible`` at best."""
     outcome = restricted.outcome
     if outcome.status in (Status.OPTIMAL, Status.FEASIBLE):
         outcome = replace(outcome, status=Status.FEASIBLE, bound=None, gap=None)
     else:
         outcome = replace(outcome, status=Status.NO_SOLUTION, bound=None, gap=None)
-    size = {**restricted.model_size, "relaxed_target_status": "not built (time limit)"}
+    size = {**restricted.model_size, "relaxed_target_status": why}
     return replace(restricted, outcome=outcome, model_size=size)

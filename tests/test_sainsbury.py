@@ -433,3 +433,30 @@ def test_the_segment_rows_stop_at_the_builds_deadline(tmp_path: Path, monkeypatc
     assert segments == list(range(len(SEGMENTS)))
     assert problem.numConstraints() == len(SEGMENTS) * len(data.points)
     assert_build_stops_in_reach_rows(scenario, prepared, monkeypatch)
+
+
+def test_a_relaxed_model_built_too_late_to_hand_over_is_not_solved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The target-as-written model is handed to the solver only with time for it (as long as
+    its build took): without, its bound is not claimed, nor `optimal`, and it says why."""
+    from optimizer import fullpath
+
+    asked: list[float] = []
+
+    def second_too_late(deadline: float | None, build_seconds: float) -> bool:
+        asked.append(build_seconds)
+        return len(asked) == 2  # time for the raised target's model, none for the relaxed one
+
+    monkeypatch.setattr(fullpath, "no_time_to_hand_over", second_too_late)
+    import optimizer.reach_target as reach_target  # solve_full imports it from there
+
+    handed: list[bool] = []
+    monkeypatch.setattr(reach_target, "with_relaxed_bound", lambda *a, **k: handed.append(True))
+    settings = {"budget": 100, "objective": {"engagement": 1}}
+    constraints = {"targets": {"reach": 10_000}}
+    result = solve(_two_creators(tmp_path, {**settings, "constraints": constraints}))
+    assert len(asked) == 2 and not handed
+    assert result.status is Status.FEASIBLE and result.selected
+    assert result.bound is None and result.gap is None
+    assert result.model_size["relaxed_target_status"] == fullpath.NOT_HANDED_OVER
