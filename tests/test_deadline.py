@@ -276,6 +276,38 @@ def test_solves_on_two_threads_of_one_process_both_finish(strategy):
         assert result.objective == pytest.approx(alone.objective, rel=1e-9)
 
 
+def _with_an_abandoned_run(path: Path, seconds: float, then: str) -> str:
+    """A script that starts a HiGHS MIP on the instance at ``path`` with ``seconds`` to run,
+    left as :func:`optimizer.bounds.run_highs` leaves a run that overstays its deadline
+    (``h``), then runs ``then``."""
+    return f"""
+import numpy as np
+import optimizer.bounds as bounds
+from optimizer import load_scenario
+from optimizer.arrays import build_arrays
+from optimizer.engine import prepare
+
+scenario = load_scenario({str(path)!r})
+prepared = prepare(scenario)
+model = build_arrays(scenario, prepared.roster, prepared.overlap)
+h, _sub = bounds.build_highs(model, np.arange(model.n), integer=True)
+h.setOptionValue("time_limit", {seconds})
+h.startSolve()
+bounds._abandoned.append(h)
+{then}
+"""
+
+
+def _run_script(script: str):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("still_running_for", [1.0, 60.0])
 def test_a_run_abandoned_at_a_deadline_does_not_abort_the_process_at_exit(
     tmp_path, still_running_for
@@ -286,41 +318,22 @@ def test_a_run_abandoned_at_a_deadline_does_not_abort_the_process_at_exit(
     on a real 2,989-row export). A slow object teardown holds the shutdown open here so that
     the 1 s run ends inside it. A run still going when the command ends (1 s or 60 s to go)
     is now left by ending the process at once, its output flushed."""
-    import subprocess
-    import sys
-
     path = write_instance(tmp_path, 1_000, "adversarial", seed=0)
-    script = f"""
-import sys
+    then = """
 import time
-import numpy as np
 import cli
-import optimizer.bounds as bounds
-from optimizer import load_scenario
-from optimizer.arrays import build_arrays
-from optimizer.engine import prepare
 
 class SlowToGo:  # torn down while the interpreter shuts down
     def __del__(self):
         time.sleep(3.0)
 
 keep = SlowToGo()
-scenario = load_scenario({str(path)!r})
-prepared = prepare(scenario)
-model = build_arrays(scenario, prepared.roster, prepared.overlap)
-h, _sub = bounds.build_highs(model, np.arange(model.n), integer=True)
-h.setOptionValue("time_limit", {still_running_for})
-h.startSolve()
-bounds._abandoned.append(h)
 print("solving", flush=True)
 cli._OWN_PROCESS = True  # as the inflopt program (cli.run) sets it
 cli.run_safely(lambda: 0)
 """
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
-    )  # fmt: skip
+    done = _run_script(_with_an_abandoned_run(path, still_running_for, then))
     assert done.returncode == 0, done.stderr
     assert done.stdout == "solving\n" and "terminate called" not in done.stderr
     assert time.monotonic() - started < 40  # the 60 s run is not waited for
@@ -330,30 +343,8 @@ def test_a_script_that_ends_while_an_abandoned_run_goes_on_exits_cleanly(tmp_pat
     """An API script whose solve abandoned a HiGHS run at a deadline, ending while that run
     still goes (2 s to go here), aborted after its work was done ("terminate called without
     an active exception", exit 134: 3 runs in 3). The interpreter now lets the run end first."""
-    import subprocess
-    import sys
-
     path = write_instance(tmp_path, 1_000, "adversarial", seed=0)
-    script = f"""
-import numpy as np
-import optimizer.bounds as bounds
-from optimizer import load_scenario
-from optimizer.arrays import build_arrays
-from optimizer.engine import prepare
-
-scenario = load_scenario({str(path)!r})
-prepared = prepare(scenario)
-model = build_arrays(scenario, prepared.roster, prepared.overlap)
-h, _sub = bounds.build_highs(model, np.arange(model.n), integer=True)
-h.setOptionValue("time_limit", 2.0)
-h.startSolve()
-bounds._abandoned.append(h)  # as run_highs leaves a run that overstays its deadline
-print("solving", flush=True)
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
-    )  # fmt: skip
+    done = _run_script(_with_an_abandoned_run(path, 2.0, 'print("solving", flush=True)'))
     assert done.returncode == 0, done.stderr
     assert done.stdout == "solving\n" and "terminate called" not in done.stderr
 
@@ -362,35 +353,17 @@ def test_a_library_call_never_ends_its_callers_process(tmp_path):
     """Called in-process (click's CliRunner, a notebook), a command must not end the host
     process even when a HiGHS run abandoned earlier is still going: the test suite itself
     runs the CLI that way, and `os._exit` there would end pytest with the command's code."""
-    import subprocess
-    import sys
-
     path = write_instance(tmp_path, 1_000, "adversarial", seed=0)
-    script = f"""
-import numpy as np
+    then = f"""
 from click.testing import CliRunner
 import cli
-import optimizer.bounds as bounds
-from optimizer import load_scenario
-from optimizer.arrays import build_arrays
-from optimizer.engine import prepare
 
-scenario = load_scenario({str(path)!r})
-prepared = prepare(scenario)
-model = build_arrays(scenario, prepared.roster, prepared.overlap)
-h, _sub = bounds.build_highs(model, np.arange(model.n), integer=True)
-h.setOptionValue("time_limit", 30.0)
-h.startSolve()
-bounds._abandoned.append(h)
 result = CliRunner().invoke(cli.main, ["validate", {str(path)!r}])
 print("after", result.exit_code, flush=True)
 h.cancelSolve()
 h.wait(-1.0)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
-    )  # fmt: skip
+    done = _run_script(_with_an_abandoned_run(path, 30.0, then))
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("after 0\n"), done.stdout
 
