@@ -162,6 +162,7 @@ def generate(
     """
     best: DualBound | None = None
     x = None
+    last: tuple[np.ndarray, np.ndarray] | None = None  # the last round's multipliers
     lp.add(np.flatnonzero(~lp.inside & (model.lb > 0.5)))  # held at 1: the LP must see them
     while not deadline.passed():
         answer = lp.solve(deadline.at)
@@ -176,6 +177,7 @@ def generate(
         if answer.x is None or answer.pi_rows is None or answer.pi_pairs is None:
             break
         x = answer.x
+        last = (answer.pi_rows, answer.pi_pairs)
         rows, pairs = lp.broken(x)
         mended = bool(len(rows) or len(pairs))
         if mended:
@@ -222,4 +224,10 @@ def generate(
         rows, pairs = lp.likely(np.union1d(price, np.flatnonzero(x > 1e-9)))
         lp.add_rows(rows)  # saves rounds that would only add the rows the new columns break
         lp.add_pairs(pairs)
+    if best is None and last is not None:
+        # the deadline came while rows were still being mended: the bound of those
+        # multipliers is weak, but valid (any multipliers give one), and better than none
+        best = dual_bound(model, *last)
+        if found is not None:
+            found.multipliers = last
     return best, x, False
