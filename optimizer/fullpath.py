@@ -25,11 +25,11 @@ from .greedy import greedy_portfolio
 from .kpis import portfolio_kpis
 from .model import BuildOverrun, BuiltModel, build_model
 from .overlap import OverlapGraph
-from .robust import make_robust, worst_case_value
+from .robust import make_robust
 from .roster import Roster
-from .scenario import Goal, Scenario, SolverSettings
+from .scenario import Scenario, SolverSettings
 from .solver import SolveOutcome, Status, make_solver, run
-from .verify import as_the_model_counts, check_selection
+from .verify import check_selection, modelled_objective
 
 log = logging.getLogger(__name__)
 
@@ -100,21 +100,6 @@ def array_stand_in(scenario: Scenario) -> Scenario:
     )
 
 
-def modelled_value(
-    scenario: Scenario, roster: Roster, overlap: OverlapGraph, picked: list[int]
-) -> float:
-    """A portfolio's objective from the data, as the full model of ``scenario`` counts it:
-    spend when minimising cost; else its value (the worst case in robust mode), with the
-    reach model's documented excess (Sainsbury's tangents)."""
-    kpis = portfolio_kpis(scenario, roster, overlap, picked)
-    if scenario.goal is Goal.MINIMIZE_COST:
-        return float(kpis["spend"])
-    value = float(kpis["value"])
-    if scenario.robust is not None and scenario.robust.gamma > 0:
-        value = worst_case_value(scenario, roster, picked, value)
-    return as_the_model_counts(scenario, roster, picked, value, kpis)
-
-
 def greedy_start(
     scenario: Scenario,
     roster: Roster,
@@ -134,7 +119,8 @@ def greedy_start(
         stand_in is not scenario and check_selection(scenario, roster, overlap, best.picked)
     ):
         return None
-    return GreedyStart(best.picked, modelled_value(scenario, roster, overlap, best.picked))
+    kpis = portfolio_kpis(scenario, roster, overlap, best.picked)
+    return GreedyStart(best.picked, modelled_objective(scenario, roster, best.picked, kpis))
 
 
 BUILD_PASSED = "greedy (the model's build passed the time limit)"

@@ -17,6 +17,7 @@ import numpy as np
 from .kpis import effective_costs, portfolio_kpis
 from .overlap import OverlapGraph
 from .reach import load_reach
+from .robust import worst_case_value
 from .roster import Roster
 from .scenario import Goal, Scenario
 
@@ -50,6 +51,20 @@ def as_the_model_counts(
     times the people its reach model counts beyond the exact reach (Sainsbury's tangents;
     unchanged for the other models)."""
     return value + scenario.objective.reach * model_reach_excess(scenario, roster, picked, kpis)
+
+
+def modelled_objective(
+    scenario: Scenario, roster: Roster, picked: Sequence[int], kpis: dict
+) -> float:
+    """A portfolio's objective from its ``kpis`` as the full model of ``scenario`` counts it:
+    spend when minimising cost; else its value (the worst case in robust mode), with the
+    reach model's documented excess (:func:`as_the_model_counts`)."""
+    if scenario.goal is Goal.MINIMIZE_COST:
+        return float(kpis["spend"])
+    value = float(kpis["value"])
+    if scenario.robust is not None and scenario.robust.gamma > 0:
+        value = worst_case_value(scenario, roster, list(picked), value)
+    return as_the_model_counts(scenario, roster, picked, value, kpis)
 
 
 def check_robust_objective(
@@ -299,10 +314,8 @@ def check_selection(
     picked = list(picked)
     checks, kpis = _checks_and_kpis(scenario, roster, overlap, picked)
     violations = [check.message for check in checks if check.broken]
-    if solver_objective is not None and kpis is not None:
-        recomputed = kpis["spend"]
-        if scenario.goal is not Goal.MINIMIZE_COST:
-            recomputed = as_the_model_counts(scenario, roster, picked, kpis["value"], kpis)
+    if solver_objective is not None and kpis is not None:  # (robust callers pass none)
+        recomputed = modelled_objective(scenario, roster, picked, kpis)
         slack = 1e-4 * max(1.0, abs(recomputed))
         ceiling = solver_objective
         if scenario.goal is not Goal.MINIMIZE_COST:
